@@ -1,0 +1,566 @@
+"""How one Delta table is read: its log, its read path, its history and its change feed.
+
+A ``DeltaSource`` opens nothing until asked. Its log is read on first use and cached.
+
+Read paths (measured on a 10M-row table: see README):
+
+- ``parquet``: DuckDB scans the snapshot's parquet files itself; partition values come from the
+  log, typed by the Delta schema (so ``PartitionId`` stays a string); timestamps are cast to the
+  Delta type (INT96 values at 9999-12-31 stay 9999-12-31). Only for local tables whose protocol
+  has no deletion vectors, column mapping or V2 checkpoints: with those, the parquet files alone
+  do not say which rows are live or what the columns are called.
+- ``deltalake``: deltalake's own scan (``DeltaTable.scan()``), streamed into DuckDB afresh for each
+  query. Honours deletion vectors, column mapping and V2 checkpoints; used for remote tables too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from urllib.parse import unquote
+
+import pyarrow as pa
+
+from .errors import KitError, UnreadableTableError, redact
+from .layouts import Storage, TableLocation
+
+# Reader features deltalake's scan honours. Anything else is refused with the feature named.
+_SCAN_FEATURES = {
+    "deletionVectors",
+    "columnMapping",
+    "v2Checkpoint",
+    "timestampNtz",
+    "variantType",
+    "variantType-preview",
+    "vacuumProtocolCheck",
+    "domainMetadata",
+    "rowTracking",
+    "checkpointProtection",
+}
+# Of those, the ones the parquet fast path can also read correctly.
+_PARQUET_FEATURES = {"timestampNtz", "vacuumProtocolCheck", "domainMetadata", "rowTracking", "checkpointProtection"}
+
+_PRIMITIVE_SQL = {
+    "string": "VARCHAR",
+    "long": "BIGINT",
+    "integer": "INTEGER",
+    "short": "SMALLINT",
+    "byte": "TINYINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "binary": "BLOB",
+    "date": "DATE",
+    "timestamp": "TIMESTAMPTZ",
+    "timestamp_ntz": "TIMESTAMP",
+}
+
+_COMMIT_FILE = re.compile(r"^(\d{20})\.json$")
+
+
+def quote(identifier: str) -> str:
+    """A DuckDB identifier, double-quoted."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(value: str) -> str:
+    """A DuckDB string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_type(delta_type) -> str | None:
+    """The DuckDB type of a Delta schema type (JSON form); None for nested types."""
+    if isinstance(delta_type, str):
+        if delta_type in _PRIMITIVE_SQL:
+            return _PRIMITIVE_SQL[delta_type]
+        m = re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", delta_type)
+        if m:
+            return f"DECIMAL({m.group(1)},{m.group(2)})"
+    return None
+
+
+@dataclass
+class Commit:
+    """One commit of the log, as read from its JSON file."""
+
+    version: int
+    committed_at: datetime
+    timestamp_source: str  # "commitInfo" | "inCommitTimestamp" | "file_mtime"
+    operation: str | None
+    metrics: dict
+    adds: list[dict] = field(default_factory=list)
+    removes: list[dict] = field(default_factory=list)
+    cdcs: list[dict] = field(default_factory=list)
+    configuration: dict | None = None  # set when the commit carries a metaData action
+
+    @property
+    def data_change(self) -> bool:
+        return any(a.get("dataChange", True) for a in self.adds + self.removes) or bool(self.cdcs)
+
+
+class DeltaSource:
+    """One Delta table of a lake, opened lazily."""
+
+    def __init__(self, location: TableLocation, storage: Storage):
+        self.location = location
+        self.name = location.name
+        self.uri = location.uri
+        self.storage = storage
+
+    def __repr__(self) -> str:
+        return f"DeltaSource({self.name!r}, {self.uri!r})"
+
+    # -- opening ------------------------------------------------------------------------------
+    def _fail(self, exc: BaseException) -> UnreadableTableError:
+        return translate_error(self.name, exc, self.storage.secrets())
+
+    @cached_property
+    def table(self):
+        """The deltalake ``DeltaTable`` at its latest version."""
+        from deltalake import DeltaTable
+
+        try:
+            dt = DeltaTable(self.uri, storage_options=self.storage.storage_options or None)
+        except Exception as exc:
+            raise self._fail(exc) from None
+        return dt
+
+    @cached_property
+    def protocol(self):
+        return self.table.protocol()
+
+    @cached_property
+    def reader_features(self) -> list[str]:
+        return sorted(self.protocol.reader_features or [])
+
+    @cached_property
+    def configuration(self) -> dict[str, str]:
+        return dict(self.table.metadata().configuration or {})
+
+    @cached_property
+    def partition_columns(self) -> list[str]:
+        return list(self.table.metadata().partition_columns or [])
+
+    @cached_property
+    def schema_fields(self) -> list[dict]:
+        return json.loads(self.table.schema().to_json())["fields"]
+
+    @cached_property
+    def columns(self) -> list[str]:
+        return [f["name"] for f in self.schema_fields]
+
+    @property
+    def version(self) -> int:
+        return self.table.version()
+
+    @cached_property
+    def column_mapping(self) -> bool:
+        mode = self.configuration.get("delta.columnMapping.mode", "none")
+        return mode not in ("none", "", None) or self.protocol.min_reader_version == 2
+
+    def check_readable(self) -> None:
+        """Raise UnreadableTableError naming the first reader feature deltalake cannot read."""
+        for feature in self.reader_features:
+            if feature not in _SCAN_FEATURES:
+                raise UnreadableTableError(
+                    self.name,
+                    f"it uses the Delta reader feature {feature!r}, which deltalake cannot read.",
+                    advice="Read it with a Spark or Fabric engine that supports the feature, or "
+                    "rewrite the table without it.",
+                    feature=feature,
+                )
+        if self.protocol.min_reader_version > 3:
+            raise UnreadableTableError(
+                self.name,
+                f"its protocol asks for reader version {self.protocol.min_reader_version}, newer "
+                "than any reader supports.",
+                feature=f"readerVersion {self.protocol.min_reader_version}",
+            )
+
+    @cached_property
+    def read_path(self) -> str:
+        """``parquet`` (DuckDB scans the files) or ``deltalake`` (deltalake's scan)."""
+        self.check_readable()
+        if self.storage.remote or self.column_mapping:
+            return "deltalake"
+        if set(self.reader_features) - _PARQUET_FEATURES:
+            return "deltalake"
+        return "parquet"
+
+    # -- snapshot files -----------------------------------------------------------------------
+    @cached_property
+    def add_actions(self) -> pa.Table:
+        try:
+            return pa.table(self.table.get_add_actions(flatten=True))
+        except Exception as exc:
+            raise self._fail(exc) from None
+
+    @cached_property
+    def file_uris(self) -> list[str]:
+        return list(self.table.file_uris())
+
+    @property
+    def files(self) -> int:
+        return self.add_actions.num_rows
+
+    @property
+    def bytes(self) -> int:
+        return int(pa.compute.sum(self.add_actions.column("size_bytes")).as_py() or 0)
+
+    def stats_rows(self) -> int | None:
+        """Rows of the snapshot from the log's statistics; None when a file lacks them or
+        deletion vectors hide rows the statistics still count."""
+        if "deletionVectors" in self.reader_features:
+            return None
+        col = self.add_actions.column("num_records")
+        if col.null_count:
+            return None
+        return int(pa.compute.sum(col).as_py() or 0)
+
+    # -- DuckDB registration ------------------------------------------------------------------
+    def register(self, con, view: str) -> None:
+        """Create (or replace) the DuckDB view ``view`` over this table's latest snapshot."""
+        try:
+            if self.read_path == "parquet":
+                sql = self._parquet_view_sql()
+            else:
+                source = f"__kit_scan_{abs(hash(self.uri))}"
+                con.register(source, ScanFactory(self))
+                sql = f"select * from {quote(source)}"
+            con.execute(f"create or replace view {quote(view)} as {sql}")
+        except Exception as exc:
+            raise self._fail(exc) from None
+
+    def _parquet_view_sql(self) -> str:
+        fields = self.schema_fields
+        parts = set(self.partition_columns)
+        uris = self.file_uris
+        if not uris:
+            cols = ", ".join(
+                f"CAST(NULL AS {sql_type(f['type']) or 'VARCHAR'}) AS {quote(f['name'])}" for f in fields
+            )
+            return f"select {cols} where false"
+        actions = self.add_actions
+        for uri in uris:
+            if not self.storage.exists(uri):
+                raise UnreadableTableError(
+                    self.name,
+                    f"the data file {uri.split('/')[-1]!r} named by the log is missing "
+                    f"(in {uri.rsplit('/', 1)[0]!r}).",
+                    advice="The table was vacuumed or copied incompletely; restore the file "
+                    "or copy the table again.",
+                )
+        # Group files by their partition values, so each group gets typed literal columns.
+        groups: dict[tuple, list[str]] = {}
+        part_values = [
+            actions.column(f"partition.{p}").to_pylist() if f"partition.{p}" in actions.column_names else [None] * len(uris)
+            for p in self.partition_columns
+        ]
+        for i, uri in enumerate(uris):
+            key = tuple(vals[i] for vals in part_values)
+            groups.setdefault(key, []).append(uri)
+        type_of = {f["name"]: sql_type(f["type"]) for f in fields}
+        selects = []
+        for key, files in groups.items():
+            file_list = "[" + ", ".join(literal(u) for u in files) + "]"
+            scan = f"read_parquet({file_list}, union_by_name = true, hive_partitioning = false)"
+            extra = []
+            for col, value in zip(self.partition_columns, key):
+                typ = type_of.get(col) or "VARCHAR"
+                if value is None:
+                    extra.append(f"CAST(NULL AS {typ}) AS {quote(col)}")
+                else:
+                    if isinstance(value, datetime) and value.tzinfo is None:
+                        value = value.replace(tzinfo=timezone.utc)
+                    extra.append(f"CAST({literal(value)} AS {typ}) AS {quote(col)}")
+            selects.append((scan, extra))
+        # Which columns the files hold (files written before a column was added lack it).
+        present = self._parquet_columns(uris)
+        select_sqls = []
+        wanted = {f["name"] for f in fields}
+        for scan, extra in selects:
+            inner_cols = [quote(c) for c in present if c not in parts and c in wanted] + extra
+            select_sqls.append(f"select {', '.join(inner_cols)} from {scan}")
+        union = "\nunion all by name\n".join(select_sqls)
+        projection = []
+        for f in fields:
+            name, typ = f["name"], sql_type(f["type"])
+            if name not in present and name not in parts:
+                projection.append(f"CAST(NULL AS {typ or 'VARCHAR'}) AS {quote(name)}")
+            elif typ in ("TIMESTAMPTZ", "TIMESTAMP") and name not in parts:
+                projection.append(f"CAST({quote(name)} AS {typ}) AS {quote(name)}")
+            else:
+                projection.append(quote(name))
+        return f"select {', '.join(projection)} from (\n{union}\n)"
+
+    def _parquet_columns(self, uris: list[str]) -> list[str]:
+        import duckdb
+
+        file_list = "[" + ", ".join(literal(u) for u in uris) + "]"
+        con = duckdb.connect()
+        try:
+            top = con.execute(
+                f"describe select * from read_parquet({file_list}, union_by_name = true, hive_partitioning = false)"
+            ).fetchall()
+        except Exception as exc:
+            raise self._fail(exc) from None
+        finally:
+            con.close()
+        return [r[0] for r in top]
+
+    # -- the log ------------------------------------------------------------------------------
+    @cached_property
+    def commits(self) -> list[Commit]:
+        """Every commit whose JSON file is still in the log, oldest first."""
+        log = self.uri.rstrip("/") + "/_delta_log"
+        entries = [
+            (int(m.group(1)), name, mtime)
+            for name, _size, mtime in self.storage.list_files(log)
+            if (m := _COMMIT_FILE.match(name))
+        ]
+        if not entries:
+            raise UnreadableTableError(
+                self.name,
+                f"its log folder {log!r} holds no commit files.",
+                advice="Point the kit at a Delta table folder (one with _delta_log/ and commits).",
+            )
+        commits = []
+        for version, name, mtime in sorted(entries):
+            raw = self.storage.read_bytes(log + "/" + name)
+            commits.append(_parse_commit(self.name, version, raw, mtime))
+        return commits
+
+    def history(self):
+        """One row per commit; see ``Lake.history`` for the columns."""
+        import pandas as pd
+
+        rows = []
+        for c in self.commits:
+            m = _metrics(c)
+            rows.append(
+                {
+                    "version": c.version,
+                    "committed_at": c.committed_at,
+                    "operation": c.operation,
+                    "data_change": c.data_change,
+                    **m,
+                }
+            )
+        df = pd.DataFrame(rows)
+        df["version"] = df["version"].astype("int64")
+        df["committed_at"] = pd.to_datetime(df["committed_at"], utc=True).astype("datetime64[us, UTC]")
+        df["data_change"] = df["data_change"].astype(bool)
+        for col in _METRIC_NAMES:
+            df[col] = df[col].astype("Int64")
+        return df
+
+    # -- change data feed ---------------------------------------------------------------------
+    @cached_property
+    def change_feed_enabled(self) -> bool:
+        return self.configuration.get("delta.enableChangeDataFeed", "false").lower() == "true"
+
+    @cached_property
+    def feed_start(self) -> int | None:
+        """The earliest version from which the change data feed is complete to the latest
+        version: the feed was on and every file it needs still exists. None: no usable feed."""
+        if not self.change_feed_enabled:
+            return None
+        commits = self.commits
+        base = self.uri.rstrip("/")
+        enabled_from = _feed_enabled_from(commits)
+        start = None
+        expected = commits[-1].version
+        for c in reversed(commits):
+            if c.version != expected:  # a commit file is gone: the feed cannot reach further back
+                break
+            if enabled_from is None or c.version < enabled_from:
+                break
+            needed = [x["path"] for x in c.cdcs]
+            if not needed:
+                needed = [x["path"] for x in c.adds + c.removes if x.get("dataChange", True)]
+            if not all(self.storage.exists(base + "/" + unquote(p)) for p in needed):
+                break
+            start = c.version
+            expected -= 1
+        return start
+
+    def feed_reader(self, columns: list[str], starting_version: int):
+        """A fresh stream of the change data feed from ``starting_version`` (read once)."""
+        try:
+            return self.table.load_cdf(
+                starting_version=starting_version,
+                columns=[c if c.startswith("_c") else quote(c) for c in columns],
+            )
+        except Exception as exc:
+            raise self._fail(exc) from None
+
+
+class ScanFactory:
+    """An Arrow stream source DuckDB can scan any number of times: each scan asks deltalake
+    for a fresh stream of the latest snapshot (deletion vectors and column mapping honoured)."""
+
+    def __init__(self, source: DeltaSource):
+        self._source = source
+
+    def __repr__(self) -> str:
+        return f"ScanFactory({self._source.name!r})"
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        try:
+            reader = self._source.table.scan()
+        except Exception as exc:
+            raise self._source._fail(exc) from None
+        return reader.__arrow_c_stream__(requested_schema)
+
+
+class FeedFactory:
+    """Like ScanFactory, for the change data feed from a version, with chosen columns."""
+
+    def __init__(self, source: DeltaSource, columns: list[str], starting_version: int):
+        self._source, self._columns, self._start = source, columns, starting_version
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        return self._source.feed_reader(self._columns, self._start).__arrow_c_stream__(requested_schema)
+
+
+# -- log parsing -----------------------------------------------------------------------------
+_METRIC_NAMES = ("rows_inserted", "rows_updated", "rows_deleted", "rows_copied", "source_rows")
+
+# Spark writes camelCase strings; delta-rs writes snake_case numbers. First match wins.
+_METRIC_KEYS = {
+    "rows_inserted": ("numTargetRowsInserted", "num_target_rows_inserted"),
+    "rows_updated": ("numTargetRowsUpdated", "numUpdatedRows", "num_target_rows_updated", "num_updated_rows"),
+    "rows_deleted": ("numTargetRowsDeleted", "numDeletedRows", "num_target_rows_deleted", "num_deleted_rows"),
+    "rows_copied": ("numTargetRowsCopied", "numCopiedRows", "num_target_rows_copied", "num_copied_rows"),
+    "source_rows": ("numSourceRows", "num_source_rows"),
+}
+_WRITE_OPS = {"WRITE", "CREATE TABLE AS SELECT", "REPLACE TABLE AS SELECT", "CREATE OR REPLACE TABLE AS SELECT", "STREAMING UPDATE"}
+
+
+def _metric(metrics: dict, keys: tuple[str, ...]) -> int | None:
+    for key in keys:
+        if key in metrics and metrics[key] is not None:
+            try:
+                return int(metrics[key])
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _metrics(c: Commit) -> dict:
+    out = {name: _metric(c.metrics, keys) for name, keys in _METRIC_KEYS.items()}
+    if c.operation in _WRITE_OPS and out["rows_inserted"] is None:
+        # An append or initial load inserts every row it writes.
+        out["rows_inserted"] = _metric(c.metrics, ("numOutputRows", "num_added_rows"))
+    return out
+
+
+def _parse_commit(table: str, version: int, raw: bytes, mtime: float) -> Commit:
+    info: dict = {}
+    adds, removes, cdcs = [], [], []
+    configuration = None
+    for line_no, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            action = json.loads(line)
+        except json.JSONDecodeError:
+            raise UnreadableTableError(
+                table,
+                f"commit {version} of its log is not valid JSON (line {line_no}).",
+                advice="The log is corrupt; restore the commit file from a backup.",
+            ) from None
+        if "commitInfo" in action:
+            info = action["commitInfo"] or {}
+        elif "add" in action:
+            adds.append(action["add"])
+        elif "remove" in action:
+            removes.append(action["remove"])
+        elif "cdc" in action:
+            cdcs.append(action["cdc"])
+        elif "metaData" in action:
+            configuration = action["metaData"].get("configuration") or {}
+    if info.get("inCommitTimestamp") is not None:
+        ms, source = info["inCommitTimestamp"], "inCommitTimestamp"
+    elif info.get("timestamp") is not None:
+        ms, source = info["timestamp"], "commitInfo"
+    else:
+        ms, source = mtime * 1000.0, "file_mtime"
+    committed_at = datetime.fromtimestamp(float(ms) / 1000.0, tz=timezone.utc)
+    metrics = info.get("operationMetrics") or {}
+    return Commit(version, committed_at, source, info.get("operation"), metrics, adds, removes, cdcs, configuration)
+
+
+def _feed_enabled_from(commits: list[Commit]) -> int | None:
+    """The version since which the change data feed has been on without interruption."""
+    since = None
+    for c in commits:
+        if c.configuration is None:
+            continue
+        on = str(c.configuration.get("delta.enableChangeDataFeed", "false")).lower() == "true"
+        if on and since is None:
+            since = c.version
+        elif not on:
+            since = None
+    if since is None and commits and commits[0].configuration is None:
+        # The metaData that turned it on is older than the oldest commit file left (it lives in a
+        # checkpoint): the feed was on since at least the oldest commit we still have.
+        since = commits[0].version
+    return since
+
+
+# -- errors ----------------------------------------------------------------------------------
+def translate_error(table: str, exc: BaseException, secrets=()) -> UnreadableTableError:
+    """A clear UnreadableTableError from a deltalake / DuckDB / OS exception."""
+    if isinstance(exc, KitError):
+        return exc  # type: ignore[return-value]
+    inner = re.search(r"(UnreadableTableError|NotDataverseTableError|KitError): (Table .*)", str(exc), re.S)
+    if inner:  # our own error, wrapped by DuckDB while it scanned a stream
+        return UnreadableTableError.from_message(table, inner.group(2))
+    text = redact(re.sub(r"\x1b\[[0-9;]*m", "", str(exc)), secrets)
+    name = type(exc).__name__
+    m = re.search(r"[Ff]eature '([^']+)' is not supported", text) or re.search(
+        r"reader features: \{'([^']+)'", text
+    )
+    if m:
+        return UnreadableTableError(
+            table,
+            f"it uses the Delta feature {m.group(1)!r}, which deltalake cannot read.",
+            advice="Read it with an engine that supports the feature.",
+            feature=m.group(1),
+        )
+    if "contiguous commit" in text or "found gap" in text:
+        found = re.findall(r'filename: "(\d+)\.json"', text)
+        where = f" (between commits {int(found[0])} and {int(found[1])})" if len(found) >= 2 else ""
+        return UnreadableTableError(
+            table,
+            f"its log has a gap: a commit file is missing{where}.",
+            advice="Restore the missing commit file, or re-export the table.",
+        )
+    if "Invalid protocol" in text or "minimum reader version" in text:
+        return UnreadableTableError(
+            table, f"its protocol action is invalid ({text.split(':')[-1].strip()}).",
+            advice="The log was written by a broken or unknown writer.", feature="protocol",
+        )
+    if "No files in log segment" in text or name == "TableNotFoundError":
+        return UnreadableTableError(
+            table, "it is not a Delta table: its _delta_log holds no commits.",
+            advice="Point the kit at a folder with a Delta log.",
+        )
+    m = re.search(r"Object at location (\S+) not found", text) or re.search(r"File not found: (\S+)", text)
+    if m or isinstance(exc, FileNotFoundError):
+        path = m.group(1) if m else str(exc)
+        return UnreadableTableError(
+            table,
+            f"a file the log names is missing: {path}.",
+            advice="The table was vacuumed or copied incompletely; restore the file or copy the table again.",
+        )
+    if "checkpoint" in text.lower():
+        return UnreadableTableError(
+            table, f"its checkpoint cannot be read ({text[:200]}).",
+            advice="Delete the broken checkpoint and _last_checkpoint so readers replay the JSON commits.",
+        )
+    return UnreadableTableError(table, f"{name}: {text[:300]}")

@@ -1,0 +1,79 @@
+"""Errors the kit raises on bad input.
+
+Every error names the lake, table or path concerned and says what to do. Callers catch
+`KitError` for all of them; the subclasses let a pipeline tell a missing table from a broken one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class KitError(Exception):
+    """Base class of every error the kit raises on bad input."""
+
+
+class LakeNotFoundError(KitError):
+    """The location does not exist, or holds no table the kit can recognise."""
+
+
+class TableNotFoundError(KitError, KeyError):
+    """The lake has no table of that name."""
+
+    def __init__(self, name: str, known: Iterable[str]):
+        known = sorted(known)
+        close = difflib.get_close_matches(name.lower(), known, n=3, cutoff=0.6)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        listing = ", ".join(known[:10]) + (" ..." if len(known) > 10 else "")
+        super().__init__(
+            f"The lake has no table {name!r}.{hint} "
+            f"Tables found: {listing or 'none'} (see lake.tables())."
+        )
+        self.name = name
+        self.suggestions = close
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class UnreadableTableError(KitError):
+    """The table's log or data cannot be read (corrupt log, commit gap, missing file,
+    unsupported feature). `feature` names the Delta feature when that is the cause."""
+
+    def __init__(self, table: str, problem: str, *, advice: str = "", feature: str | None = None):
+        text = f"Table {table!r} cannot be read: {problem}"
+        if advice:
+            text += f" {advice}"
+        super().__init__(text)
+        self.table = table
+        self.feature = feature
+
+    @classmethod
+    def from_message(cls, table: str, message: str) -> "UnreadableTableError":
+        err = cls.__new__(cls)
+        Exception.__init__(err, message)
+        err.table, err.feature = table, None
+        return err
+
+
+class NotDataverseTableError(KitError):
+    """A Dataverse column the operation needs is missing from the table."""
+
+    def __init__(self, table: str, missing: Iterable[str], needed_for: str):
+        missing = list(missing)
+        super().__init__(
+            f"Table {table!r} is not a Dataverse export table: {needed_for} needs the "
+            f"column(s) {', '.join(missing)}, which it lacks. Pick a table exported by "
+            "Synapse Link or Fabric Link, or leave it out (tables=None skips such tables)."
+        )
+        self.table = table
+        self.missing = missing
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Remove every secret value from a message before it is raised or logged."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text

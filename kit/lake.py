@@ -1,0 +1,312 @@
+"""The lake: every exported table as a DuckDB view, with its log, history and Dataverse meaning.
+
+>>> lake = kit.open_lake("sample_lake")
+>>> lake.tables()                        # what is there, how big, how fresh
+>>> lake.sql("select count(*) from account").fetchall()
+>>> lake.changes("account").df()         # one row per landed row version
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from . import changes as _changes
+from .dataverse import fno_sql, is_deleted_sql, labels_sql, live_sql, require_columns, table_kind
+from .delta import DeltaSource, quote
+from .errors import KitError, NotDataverseTableError, TableNotFoundError, UnreadableTableError
+from .layouts import Storage, discover
+
+TABLE_COLUMNS = (
+    "table", "layout", "kind", "version", "last_commit", "files", "bytes", "rows",
+    "live_rows", "deleted_rows", "change_feed", "reader_features", "error",
+)
+
+
+def open_lake(location, *, storage_options: dict[str, str] | None = None) -> "Lake":
+    """Open a lake: a local folder or an Azure storage / OneLake URI.
+
+    Finds every table (Synapse Link Delta, Fabric Link, a folder of Delta tables, or a single
+    Delta table); reads no table log until the table is used. ``storage_options`` are passed to
+    deltalake's object store (account name, key, SAS token, service principal...); they never
+    appear in a repr, a log or an error. Raises ``LakeNotFoundError`` when nothing is found.
+    """
+    return Lake(location, storage_options=storage_options)
+
+
+class Lake:
+    """An opened lake. Index it by table name to get the table's ``DeltaSource``."""
+
+    def __init__(self, location, *, storage_options: dict[str, str] | None = None):
+        self.storage = Storage(str(location), storage_options)
+        self.location = self.storage.location
+        found = discover(self.storage)
+        self._sources = {t.name: DeltaSource(t, self.storage) for t in found.tables}
+        self._duplicates = found.duplicates
+        self._con = duckdb.connect()
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._registered: set[str] = set()
+        self._broken: dict[str, KitError] = {}
+
+    def __repr__(self) -> str:
+        return f"Lake({self.location!r}, tables={len(self._sources)})"
+
+    # -- tables -------------------------------------------------------------------------------
+    @property
+    def table_names(self) -> list[str]:
+        return sorted(self._sources)
+
+    def __contains__(self, name: str) -> bool:
+        return name.lower() in self._sources
+
+    def __iter__(self):
+        return iter(self.table_names)
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+    def __getitem__(self, name: str) -> DeltaSource:
+        source = self._sources.get(str(name).lower())
+        if source is None:
+            raise TableNotFoundError(str(name), self._sources)
+        return source
+
+    def kind(self, name: str) -> str:
+        """``dataverse`` | ``finance_operations`` | ``metadata`` | ``other``."""
+        source = self[name]
+        return table_kind(source.name, source.columns)
+
+    def layout(self, name: str) -> str:
+        return self[name].location.layout
+
+    # -- DuckDB -------------------------------------------------------------------------------
+    def view(self, name: str) -> str:
+        """Register the table's view if needed; return the view name (its logical name)."""
+        source = self[name]
+        if source.name not in self._registered:
+            if source.name in self._duplicates:
+                where = ", ".join(self._duplicates[source.name])
+                warnings.warn(f"Several folders map to table {source.name!r} ({where}); using the first.", stacklevel=3)
+            source.register(self._con, source.name)
+            self._registered.add(source.name)
+        return source.name
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection, with a view for every readable table (reads every log)."""
+        for name in self.table_names:
+            if name in self._registered or name in self._broken:
+                continue
+            try:
+                self.view(name)
+            except KitError as exc:
+                self._broken[name] = exc
+        return self._con
+
+    def sql(self, query: str, params=None) -> duckdb.DuckDBPyRelation:
+        """Run SQL over the lake's tables (each is a view named by its logical name) and
+        return a DuckDB relation (``.df()`` gives pandas). Only the tables the query names are
+        opened."""
+        try:
+            names = duckdb.get_table_names(query)
+        except duckdb.Error:
+            names = set()
+        for name in names:
+            if name.lower() in self._sources:
+                self.view(name.lower())
+        if params is not None:
+            return self._con.execute(query, params)
+        return self._con.sql(query)
+
+    # -- inventory ----------------------------------------------------------------------------
+    def tables(self) -> pd.DataFrame:
+        """One row per table. Columns:
+
+        ``table``, ``layout`` (synapse_delta | fabric | delta), ``kind`` (dataverse |
+        finance_operations | metadata | other), ``version`` (latest), ``last_commit`` (UTC time
+        of the latest commit), ``files`` and ``bytes`` (data files of the snapshot), ``rows``
+        (snapshot rows), ``live_rows`` (rows of ``live()``: latest version per Id, soft deletes
+        dropped) and ``deleted_rows`` (snapshot rows with IsDelete true), both NULL for
+        non-Dataverse tables; ``change_feed`` (the change data feed is on), ``reader_features``
+        (comma-separated Delta reader features), ``error`` (NULL unless the table is
+        unreadable: one bad table does not stop the others).
+        """
+        rows = []
+        for name in self.table_names:
+            source = self._sources[name]
+            row = {k: None for k in TABLE_COLUMNS}
+            row.update(table=name, layout=source.location.layout)
+            try:
+                self._inventory(source, row)
+            except KitError as exc:
+                row["error"] = str(exc)
+            rows.append(row)
+        df = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+        for col in ("version", "files", "bytes", "rows", "live_rows", "deleted_rows"):
+            df[col] = df[col].astype("Int64")
+        df["last_commit"] = pd.to_datetime(df["last_commit"], utc=True).astype("datetime64[us, UTC]")
+        df["change_feed"] = df["change_feed"].astype("boolean")
+        return df
+
+    def _inventory(self, source: DeltaSource, out: dict) -> None:
+        """Fill ``out`` step by step, so an unreadable table still shows what could be read."""
+        kind = table_kind(source.name, source.columns)
+        out.update({
+            "kind": kind,
+            "version": source.version,
+            "files": source.files,
+            "bytes": source.bytes,
+            "change_feed": source.change_feed_enabled,
+            "reader_features": ",".join(source.reader_features) or None,
+        })
+        commits = source.commits
+        out["last_commit"] = commits[-1].committed_at if commits else None
+        view = quote(self.view(source.name))
+        if kind in ("dataverse", "finance_operations"):
+            cols = {c.lower(): c for c in source.columns}
+            deleted = f"count(*) filter (where {is_deleted_sql(cols['isdelete'])})" if "isdelete" in cols else "0"
+            live = live_sql(source.name, source.columns)
+            total, deleted_rows = self._con.sql(f"select count(*), {deleted} from {view}").fetchall()[0]
+            (live_rows,) = self._con.sql(f"select count(*) from ({live})").fetchall()[0]
+            out.update(rows=total, deleted_rows=deleted_rows, live_rows=live_rows)
+        else:
+            rows = source.stats_rows()
+            if rows is None:
+                (rows,) = self._con.sql(f"select count(*) from {view}").fetchall()[0]
+            out["rows"] = rows
+
+    @property
+    def as_of(self) -> datetime:
+        """The lake's "now": the latest commit time over all readable tables (UTC)."""
+        times = []
+        for name in self.table_names:
+            try:
+                times.append(self._sources[name].commits[-1].committed_at)
+            except KitError:
+                continue
+        if not times:
+            raise KitError(f"No readable table in {self.location!r}: the lake has no commit time.")
+        return max(times)
+
+    # -- history ------------------------------------------------------------------------------
+    def history(self, table: str) -> pd.DataFrame:
+        """One row per commit, oldest first. Columns: ``version``; ``committed_at`` (UTC:
+        ``commitInfo.timestamp``, or the commit file's modification time when the commit has
+        none); ``operation`` (WRITE, MERGE, OPTIMIZE, DELETE...); ``data_change`` (false for
+        OPTIMIZE and other commits whose actions change no data); ``rows_inserted``,
+        ``rows_updated``, ``rows_deleted``, ``rows_copied``, ``source_rows`` from the
+        operation metrics (Spark's camelCase strings or delta-rs's snake_case numbers; NULL
+        when the writer did not record the metric). Commits whose files were cleaned from the
+        log (older than the oldest checkpoint kept) are not listed."""
+        return self[table].history()
+
+    # -- Dataverse semantics ------------------------------------------------------------------
+    def live(self, table: str) -> duckdb.DuckDBPyRelation:
+        """The latest version of each record: per ``Id`` the highest ``versionnumber`` (then
+        ``SinkModifiedOn``), soft-deleted records (IsDelete true) dropped."""
+        source = self[table]
+        view = self.view(source.name)
+        return self._con.sql(live_sql(view, source.columns))
+
+    def labels(self, table: str, column: str, language: int = 1033) -> pd.DataFrame:
+        """(``code``, ``label``) of a choice column, from OptionsetMetadata /
+        GlobalOptionsetMetadata, or StateMetadata / StatusMetadata for ``statecode`` /
+        ``statuscode``. Empty when the metadata has no labels for it in that language."""
+        source = self[table]
+        if column.lower() not in {c.lower() for c in source.columns}:
+            raise KitError(f"Table {source.name!r} has no column {column!r}.")
+        metadata = {n for n in ("optionsetmetadata", "globaloptionsetmetadata", "statemetadata", "statusmetadata") if n in self._sources}
+        sql = labels_sql(source.name, column, language, metadata)
+        if sql is None:
+            raise KitError(
+                f"The lake has no option-set metadata tables (OptionsetMetadata, StateMetadata...), "
+                f"so {source.name}.{column} cannot be labelled. Export the metadata tables with the data."
+            )
+        return self.sql(sql).df()
+
+    def with_labels(self, table: str, columns: list[str] | None = None, language: int = 1033, live: bool = True) -> duckdb.DuckDBPyRelation:
+        """The table (its live state by default) with a ``<column>_label`` column beside each
+        choice column. ``columns=None`` labels every column the metadata has labels for."""
+        source = self[table]
+        base = live_sql(self.view(source.name), source.columns) if live else f"select * from {quote(self.view(source.name))}"
+        candidates = columns if columns is not None else source.columns
+        joins, extra = [], []
+        for i, col in enumerate(candidates):
+            try:
+                labels = self.labels(source.name, col, language)
+            except KitError:
+                if columns is not None:
+                    raise
+                continue
+            if labels.empty:
+                continue
+            name = f"__kit_labels_{abs(hash((source.uri, col, language)))}"
+            self._con.register(name, labels)
+            actual = next(c for c in source.columns if c.lower() == col.lower())
+            joins.append(f"left join {quote(name)} l{i} on TRY_CAST(t.{quote(actual)} AS BIGINT) = l{i}.code")
+            extra.append(f"l{i}.label AS {quote(actual + '_label')}")
+        select = ", ".join(["t.*"] + extra)
+        return self._con.sql(f"select {select} from ({base}) t {' '.join(joins)}")
+
+    def fno_ids(self, table: str) -> duckdb.DuckDBPyRelation:
+        """``Id``, ``table_id`` and ``recid`` decoded from an F&O table's ``Id`` GUIDs."""
+        source = self[table]
+        c = require_columns(source.name, source.columns, ("Id",), "F&O id decoding")
+        table_id, recid = fno_sql(c["Id"])
+        view = quote(self.view(source.name))
+        return self._con.sql(f"select {quote(c['Id'])}, {table_id} AS table_id, {recid} AS recid from {view}")
+
+    # -- changes ------------------------------------------------------------------------------
+    def changes(self, table: str) -> duckdb.DuckDBPyRelation:
+        """One row per landed row version: ``table``, ``id``, ``versionnumber``, ``change``
+        (create | update | delete), ``modifiedon``, ``landed_at`` (first landing, UTC),
+        ``landings`` (commits that landed it; NULL when only the snapshot is known),
+        ``method`` (change_feed | history | snapshot). See ``kit.changes`` for the rules and
+        ``coverage()`` for how far back they are exact. Streams in DuckDB."""
+        return self._con.sql(self.changes_sql(table))
+
+    def changes_sql(self, table: str) -> str:
+        """The SQL behind ``changes(table)``, for composing larger queries on ``connection``."""
+        source = self[table]
+        view = self.view(source.name)
+        return _changes.changes_sql(self._con, source, view)
+
+    def coverage(self, table: str) -> _changes.Coverage:
+        """Which method ``changes()`` uses for the table and from when it is exact."""
+        source = self[table]
+        require_columns(source.name, source.columns, ("Id", "versionnumber", "modifiedon"), "changes()")
+        return _changes.coverage(source)
+
+    def analysable(self, tables=None, needed=("Id", "versionnumber", "modifiedon"), needed_for="this analysis") -> list[str]:
+        """The tables an analysis runs on. ``None``: every Dataverse and F&O table (tables that
+        lack the columns are skipped with a warning naming them); named tables must have the
+        columns (NotDataverseTableError otherwise)."""
+        if tables is None:
+            chosen, skipped = [], []
+            for name in self.table_names:
+                try:
+                    kind = self.kind(name)
+                except KitError:
+                    skipped.append(f"{name} (unreadable)")
+                    continue
+                if kind in ("dataverse", "finance_operations"):
+                    chosen.append(name)
+                elif kind == "other":
+                    skipped.append(name)
+            if skipped:
+                warnings.warn(
+                    f"Skipped tables without the Dataverse columns {', '.join(needed)}: {', '.join(skipped)}",
+                    stacklevel=3,
+                )
+            return chosen
+        if isinstance(tables, str):
+            tables = [tables]
+        out = []
+        for name in tables:
+            source = self[name]
+            require_columns(source.name, source.columns, tuple(needed), needed_for)
+            out.append(source.name)
+        return out

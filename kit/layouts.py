@@ -1,0 +1,292 @@
+"""Where exported tables live, and how they are found.
+
+Layouts recognised (FORMAT.md section 1):
+
+- ``synapse_delta``: Azure Synapse Link, Delta option: ``<root>/deltalake/<table>_partitioned/``.
+- ``fabric``: Link to Microsoft Fabric: ``<root>/Tables/<table>/`` (optionally one schema level,
+  ``Tables/<schema>/<table>/``), or the ``Tables`` folder itself.
+- ``delta``: any folder whose subfolders are Delta tables, or a single Delta table.
+
+Discovery only lists folders: no table log is read until the table is used, so listing a
+1,000-table lake costs one directory listing (plus one per candidate folder, locally).
+
+Locations are local paths or URIs (``abfss://``, ``az://``, ``s3://``...). Remote locations go
+through pyarrow's filesystem for listing and through deltalake's object store for reading, with
+the caller's ``storage_options``; those never appear in a repr or an error message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from .errors import KitError, LakeNotFoundError, redact
+
+METADATA_TABLES = (
+    "optionsetmetadata",
+    "globaloptionsetmetadata",
+    "statemetadata",
+    "statusmetadata",
+    "targetmetadata",
+)
+
+
+@dataclass(frozen=True)
+class TableLocation:
+    """One table found in a lake: its logical name, where it is, and the layout it came from."""
+
+    name: str
+    uri: str
+    layout: str
+    folder: str  # the folder name as found, before normalisation
+
+
+def logical_name(folder: str) -> str:
+    """The Dataverse logical name of a table folder: ``Account_partitioned`` -> ``account``."""
+    name = folder.rstrip("/").split("/")[-1]
+    name = re.sub(r"_partitioned$", "", name, flags=re.IGNORECASE)
+    return name.lower()
+
+
+class Storage:
+    """Lists folders and reads small files (logs) under a location, local or remote."""
+
+    def __init__(self, location: str, storage_options: dict[str, str] | None = None):
+        self.location = str(location)
+        self._options = dict(storage_options or {})
+        parsed = urlparse(self.location)
+        self.remote = bool(parsed.scheme) and len(parsed.scheme) > 1 and parsed.scheme != "file"
+        if parsed.scheme == "file":
+            self.location = parsed.path
+        self._fs = None
+
+    def __repr__(self) -> str:
+        return f"Storage({self.location!r}, remote={self.remote})"
+
+    @property
+    def storage_options(self) -> dict[str, str]:
+        return dict(self._options)
+
+    def secrets(self) -> list[str]:
+        return [v for v in self._options.values() if isinstance(v, str)]
+
+    # -- paths -------------------------------------------------------------------------------
+    def join(self, *parts: str) -> str:
+        base = self.location.rstrip("/")
+        rest = "/".join(p.strip("/") for p in parts if p)
+        return f"{base}/{rest}" if rest else base
+
+    # -- remote filesystem -------------------------------------------------------------------
+    def _remote_fs(self):
+        if self._fs is None:
+            self._fs = _azure_filesystem(self.location, self._options)
+        return self._fs
+
+    def _remote_path(self, uri: str) -> str:
+        parsed = urlparse(uri)
+        container = parsed.username or parsed.netloc.split("@")[0]
+        return f"{container}{parsed.path}".rstrip("/")
+
+    # -- operations --------------------------------------------------------------------------
+    def list_dirs(self, uri: str) -> list[str]:
+        """Names of the immediate subfolders of ``uri`` (sorted); [] when it does not exist."""
+        if not self.remote:
+            try:
+                with os.scandir(uri) as entries:
+                    return sorted(e.name for e in entries if e.is_dir())
+            except (FileNotFoundError, NotADirectoryError):
+                return []
+        import pyarrow.fs as pafs
+
+        try:
+            infos = self._remote_fs().get_file_info(pafs.FileSelector(self._remote_path(uri)))
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise KitError(
+                f"Cannot list {self.location!r}: {redact(str(exc), self.secrets())}. "
+                "Check the URI and the storage_options (account, key, SAS or credential)."
+            ) from None
+        return sorted(i.base_name for i in infos if i.type == pafs.FileType.Directory)
+
+    def is_dir(self, uri: str) -> bool:
+        if not self.remote:
+            return os.path.isdir(uri)
+        import pyarrow.fs as pafs
+
+        try:
+            info = self._remote_fs().get_file_info(self._remote_path(uri))
+        except OSError:
+            return False
+        return info.type == pafs.FileType.Directory
+
+    def list_files(self, uri: str) -> list[tuple[str, int, float]]:
+        """(name, size in bytes, modification time in epoch seconds) of the files in ``uri``."""
+        if not self.remote:
+            out = []
+            try:
+                with os.scandir(uri) as entries:
+                    for e in entries:
+                        if e.is_file():
+                            st = e.stat()
+                            out.append((e.name, st.st_size, st.st_mtime))
+            except FileNotFoundError:
+                return []
+            return sorted(out)
+        import pyarrow.fs as pafs
+
+        try:
+            infos = self._remote_fs().get_file_info(pafs.FileSelector(self._remote_path(uri)))
+        except FileNotFoundError:
+            return []
+        return sorted(
+            (i.base_name, i.size or 0, i.mtime.timestamp() if i.mtime else 0.0)
+            for i in infos
+            if i.type == pafs.FileType.File
+        )
+
+    def read_bytes(self, uri: str) -> bytes:
+        if not self.remote:
+            with open(uri, "rb") as fh:
+                return fh.read()
+        with self._remote_fs().open_input_stream(self._remote_path(uri)) as fh:
+            return fh.read()
+
+    def exists(self, uri: str) -> bool:
+        if not self.remote:
+            return os.path.exists(uri)
+        import pyarrow.fs as pafs
+
+        try:
+            return self._remote_fs().get_file_info(self._remote_path(uri)).type != pafs.FileType.NotFound
+        except OSError:
+            return False
+
+
+def _azure_filesystem(location: str, options: dict[str, str]):
+    """A pyarrow AzureFileSystem from deltalake-style storage options (listing only)."""
+    import pyarrow.fs as pafs
+
+    parsed = urlparse(location)
+    if parsed.scheme not in ("abfss", "abfs", "az", "adl", "azure"):
+        raise KitError(
+            f"Listing tables under {parsed.scheme}:// locations is not supported; open one table "
+            "at a time (kit.open_lake('<uri of the table>')) or copy the lake locally."
+        )
+    opts = {k.lower(): v for k, v in options.items()}
+    host = parsed.hostname or ""
+    account = (
+        opts.get("azure_storage_account_name")
+        or opts.get("account_name")
+        or (host.split(".")[0] if "." in host else None)
+    )
+    if not account:
+        raise KitError(
+            "Cannot tell the storage account of this location: pass "
+            "storage_options={'azure_storage_account_name': ...} or a URI of the form "
+            "abfss://<container>@<account>.dfs.core.windows.net/<path>."
+        )
+    kwargs: dict[str, str] = {}
+    key = opts.get("azure_storage_account_key") or opts.get("account_key")
+    if key:
+        kwargs["account_key"] = key
+    sas = opts.get("azure_storage_sas_token") or opts.get("sas_token")
+    if sas:
+        kwargs["sas_token"] = sas
+    for src, dst in (
+        ("azure_client_id", "client_id"),
+        ("azure_client_secret", "client_secret"),
+        ("azure_tenant_id", "tenant_id"),
+    ):
+        if opts.get(src):
+            kwargs[dst] = opts[src]
+    if str(opts.get("azure_storage_use_emulator", "")).lower() == "true":
+        emulator = os.environ.get("AZURITE_BLOB_STORAGE_URL", "http://127.0.0.1:10000")
+        emu = urlparse(emulator)
+        kwargs["blob_storage_authority"] = emu.netloc
+        kwargs["blob_storage_scheme"] = emu.scheme or "http"
+        kwargs["dfs_storage_authority"] = emu.netloc
+        kwargs["dfs_storage_scheme"] = emu.scheme or "http"
+    elif host.endswith(("onelake.dfs.fabric.microsoft.com", "onelake.blob.fabric.microsoft.com")):
+        kwargs["blob_storage_authority"] = "onelake.blob.fabric.microsoft.com"
+        kwargs["dfs_storage_authority"] = "onelake.dfs.fabric.microsoft.com"
+    try:
+        return pafs.AzureFileSystem(account, **kwargs)
+    except Exception as exc:  # pyarrow raises several types here
+        raise KitError(
+            f"Cannot connect to storage account {account!r}: {redact(str(exc), options.values())}"
+        ) from None
+
+
+@dataclass
+class Discovery:
+    """The tables found under a location, and the layout that found them."""
+
+    tables: list[TableLocation] = field(default_factory=list)
+    duplicates: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _is_delta(storage: Storage, uri: str) -> bool:
+    return storage.is_dir(uri.rstrip("/") + "/_delta_log")
+
+
+def _children(storage: Storage, uri: str, layout: str, check_delta: bool) -> list[TableLocation]:
+    found = []
+    for name in storage.list_dirs(uri):
+        if name.startswith((".", "_")):
+            continue
+        child = uri.rstrip("/") + "/" + name
+        if check_delta and not _is_delta(storage, child):
+            continue
+        found.append(TableLocation(logical_name(name), child, layout, name))
+    return found
+
+
+def discover(storage: Storage) -> Discovery:
+    """Find every table under the storage's location; see the module docstring for the rules."""
+    root = storage.location.rstrip("/") or "/"
+    if not storage.remote and not os.path.exists(root):
+        raise LakeNotFoundError(
+            f"No lake at {root!r}: the folder does not exist. Pass the folder that holds "
+            "'deltalake/' (Synapse Link), 'Tables/' (Fabric Link) or Delta table folders."
+        )
+    tables: list[TableLocation] = []
+    if _is_delta(storage, root):
+        tables = [TableLocation(logical_name(root), root, "delta", root.split("/")[-1])]
+    else:
+        subdirs = storage.list_dirs(root)
+        lowered = {d.lower(): d for d in subdirs}
+        if "deltalake" in lowered:
+            tables += _children(storage, root + "/" + lowered["deltalake"], "synapse_delta", False)
+        fabric_root = None
+        if "tables" in lowered:
+            fabric_root = root + "/" + lowered["tables"]
+        elif root.split("/")[-1].lower() == "tables":
+            fabric_root = root
+        if fabric_root:
+            for loc in _children(storage, fabric_root, "fabric", False):
+                if _is_delta(storage, loc.uri):
+                    tables.append(loc)
+                else:  # a lakehouse with schemas: Tables/<schema>/<table>/
+                    tables += _children(storage, loc.uri, "fabric", True)
+        if not tables:
+            tables = _children(storage, root, "delta", True)
+    if not tables:
+        raise LakeNotFoundError(
+            f"No tables found at {root!r}. The kit looks for Synapse Link Delta folders "
+            "('deltalake/<table>_partitioned/'), Fabric Link folders ('Tables/<table>/'), "
+            "subfolders that are Delta tables (with '_delta_log/'), or a single Delta table. "
+            "Check the path points at the container or lakehouse root."
+        )
+    result = Discovery()
+    seen: dict[str, TableLocation] = {}
+    for loc in tables:
+        if loc.name in seen:
+            result.duplicates.setdefault(loc.name, [seen[loc.name].uri]).append(loc.uri)
+            continue
+        seen[loc.name] = loc
+        result.tables.append(loc)
+    result.tables.sort(key=lambda t: t.name)
+    return result
