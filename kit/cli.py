@@ -1,0 +1,154 @@
+"""The command line: ``python -m kit <command> LAKE [options]``.
+
+    python -m kit tables sample_lake
+    python -m kit latency sample_lake --by day --when landed --format csv
+    python -m kit throughput sample_lake --table activitypointer
+    python -m kit sample /tmp/lake --days 28
+    python -m kit report sample_lake -o report.html
+
+Errors print one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import warnings
+
+from .errors import KitError
+
+DEFAULT_LAKE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_lake")
+
+# command -> (module, function, options it takes)
+ANALYSES = {
+    "latency": ("kit.latency", "sync_latency", ("tables", "by", "when")),
+    "volume": ("kit.volume", "change_volume", ("tables", "by", "when")),
+    "throughput": ("kit.throughput", "throughput", ("tables", "actions_per_record")),
+    "cadence": ("kit.health", "sync_cadence", ("tables",)),
+    "gaps": ("kit.health", "sync_gaps", ("tables",)),
+    "freshness": ("kit.health", "freshness", ("as_of",)),
+    "anomalies": ("kit.anomalies", "anomalies", ("tables", "metric")),
+}
+BY_DEFAULT = {"latency": "day", "volume": "hour"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line on stderr, exit 2, as every other error
+        self.exit(2, f"error: {message} (see python -m kit --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m kit", description="Analyse how Dataverse data lands in a lake.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    def output(sp):
+        sp.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
+
+    t = sub.add_parser("tables", help="list the lake's tables")
+    t.add_argument("lake", nargs="?", default=DEFAULT_LAKE, help="lake folder or URI (default: the sample lake)")
+    output(t)
+    for name, (_, func, opts) in ANALYSES.items():
+        sp = sub.add_parser(name, help=f"{func}()")
+        sp.add_argument("lake", nargs="?", default=DEFAULT_LAKE, help="lake folder or URI (default: the sample lake)")
+        if "tables" in opts:
+            sp.add_argument("--table", action="append", dest="tables", metavar="T", help="a table (repeatable; default: all)")
+        if "by" in opts:
+            sp.add_argument("--by", choices=("hour", "day", "week", "none"), default=BY_DEFAULT[name])
+        if "when" in opts:
+            sp.add_argument("--when", choices=("modified", "landed"), default="modified")
+        if "actions_per_record" in opts:
+            sp.add_argument("--actions-per-record", type=int, default=5, dest="actions_per_record")
+        if "as_of" in opts:
+            sp.add_argument("--as-of", dest="as_of", help="UTC time to measure staleness at (default: latest commit)")
+        if "metric" in opts:
+            sp.add_argument("--metric", choices=("volume", "latency"), default="volume")
+        output(sp)
+    s = sub.add_parser("sample", help="write the simulated sample lake")
+    s.add_argument("dest")
+    s.add_argument("--days", type=int, default=28)
+    s.add_argument("--scale", type=float, default=1.0)
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--layout", choices=("synapse", "fabric"), default="synapse")
+    r = sub.add_parser("report", help="write the self-contained HTML report")
+    r.add_argument("lake", nargs="?", default=DEFAULT_LAKE, help="lake folder or URI (default: the sample lake)")
+    r.add_argument("-o", "--output", default="report.html")
+    return p
+
+
+def _print(df, fmt: str) -> None:
+    if fmt == "csv":
+        df.to_csv(sys.stdout, index=False)
+    elif fmt == "json":
+        sys.stdout.write(df.to_json(orient="records", date_format="iso", date_unit="s") + "\n")
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200):
+            sys.stdout.write(df.to_string(index=False) + "\n")
+
+
+def _storage_options_from_env() -> dict[str, str] | None:
+    """Credentials come from the environment (AZURE_STORAGE_* variables), never the command line."""
+    keys = {
+        "AZURE_STORAGE_ACCOUNT_NAME": "azure_storage_account_name",
+        "AZURE_STORAGE_ACCOUNT_KEY": "azure_storage_account_key",
+        "AZURE_STORAGE_SAS_TOKEN": "azure_storage_sas_token",
+        "AZURE_CLIENT_ID": "azure_client_id",
+        "AZURE_CLIENT_SECRET": "azure_client_secret",
+        "AZURE_TENANT_ID": "azure_tenant_id",
+    }
+    opts = {v: os.environ[k] for k, v in keys.items() if os.environ.get(k)}
+    return opts or None
+
+
+def run(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "sample":
+        from .sample import generate
+
+        generate(args.dest, days=args.days, scale=args.scale, seed=args.seed, layout=args.layout)
+        print(f"wrote the sample lake to {args.dest}")
+        return 0
+    from .lake import open_lake
+
+    lake = open_lake(args.lake, storage_options=_storage_options_from_env())
+    if args.command == "report":
+        from .report import write_report
+
+        path = write_report(lake, args.output)
+        print(f"wrote {path}")
+        return 0
+    if args.command == "tables":
+        _print(lake.tables(), args.format)
+        return 0
+    module, func, opts = ANALYSES[args.command]
+    kwargs = {}
+    for opt in opts:
+        value = getattr(args, opt, None)
+        if opt == "by" and value == "none":
+            value = None
+        if opt == "tables" and not value:
+            value = None
+        if value is not None or opt == "by":
+            kwargs[opt] = value
+    function = getattr(importlib.import_module(module), func)
+    _print(function(lake, **kwargs), args.format)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            code = run(argv)
+        except KitError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            code = 2
+        except BrokenPipeError:
+            code = 0
+    for w in caught:
+        print(f"note: {w.message}", file=sys.stderr)
+    sys.exit(code)
