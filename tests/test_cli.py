@@ -1,0 +1,69 @@
+"""The command line: output formats, one-line errors with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from lakebuilder import SyncTable, record, t
+
+
+def run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "kit", *args], capture_output=True, text=True, env=env)
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    table = SyncTable(str(root / "deltalake" / "account_partitioned"))
+    table.initial([record("a", 1, t(5, 8), t(5, 8, 10))], t(5, 9))
+    table.sync([record("a", 2, t(5, 8), t(5, 9, 30)), record("b", 3, t(5, 9, 40), t(5, 9, 40))], t(5, 10))
+    return str(root)
+
+
+def test_tables_json_lists_the_table(lake):
+    out = run("tables", lake, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["table"] for r in rows] == ["account"]
+    assert rows[0]["layout"] == "synapse_delta" and rows[0]["kind"] == "dataverse"
+    assert rows[0]["rows"] == 2 and rows[0]["version"] == 1
+
+
+def test_tables_csv_has_a_header_and_one_row(lake):
+    out = run("tables", lake, "--format", "csv")
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("table,layout,kind,version,last_commit")
+    assert len(lines) == 2
+
+
+def test_missing_lake_is_one_line_on_stderr_and_exit_2(tmp_path):
+    out = run("tables", str(tmp_path / "nowhere"))
+    assert out.returncode == 2
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: No lake at")
+
+
+def test_bad_option_is_one_line_and_exit_2(lake):
+    out = run("volume", lake, "--by", "month")
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "--by" in out.stderr
+
+
+def test_unknown_table_suggests_the_close_name(lake):
+    out = run("volume", lake, "--table", "acount")
+    assert out.returncode == 2
+    assert "Did you mean 'account'" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_volume_by_day_counts_the_changes(lake):
+    out = run("volume", lake, "--by", "day", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    # a: created (v1) and updated (v2); b: created (v3); all modified on 2026-01-05.
+    assert rows == [
+        {"table": "account", "period": "2026-01-05T00:00:00Z", "creates": 2, "updates": 1, "deletes": 0, "total": 3}
+    ]
