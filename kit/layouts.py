@@ -17,6 +17,8 @@ the caller's ``storage_options``; those never appear in a repr or an error messa
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 from dataclasses import dataclass, field
@@ -191,6 +193,14 @@ def _azure_filesystem(location: str, options: dict[str, str]):
     kwargs: dict[str, str] = {}
     key = opts.get("azure_storage_account_key") or opts.get("account_key")
     if key:
+        # pyarrow aborts the whole process (not an exception) on a key that is not base64.
+        try:
+            base64.b64decode(key, validate=True)
+        except (binascii.Error, ValueError):
+            raise KitError(
+                "The storage account key in storage_options is not valid base64: copy it again "
+                "from the storage account's Access keys page."
+            ) from None
         kwargs["account_key"] = key
     sas = opts.get("azure_storage_sas_token") or opts.get("sas_token")
     if sas:
