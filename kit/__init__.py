@@ -15,8 +15,20 @@ from .errors import (
     UnreadableTableError,
 )
 from .lake import Lake, open_lake
+from .latency import sync_latency
+from .volume import change_volume
+from .throughput import throughput
+from .health import freshness, sync_cadence, sync_gaps
+from .anomalies import anomalies
 
 __all__ = [
+    "anomalies",
+    "change_volume",
+    "freshness",
+    "sync_cadence",
+    "sync_gaps",
+    "sync_latency",
+    "throughput",
     "KitError",
     "Lake",
     "LakeNotFoundError",

@@ -55,3 +55,63 @@ def changes_union_sql(lake, tables: list[str], strict: bool) -> str | None:
     if not parts:
         return None
     return "\nunion all\n".join(parts)
+
+
+# -- Added for latency / volume / throughput ---------------------------------------------------
+METHOD_VALUES = ("change_feed", "history", "snapshot")
+
+# The `method` column of an aggregate: the distinct methods of the group's changes joined by '+'
+# in alphabetical order, which is also best first ('change_feed', 'change_feed+snapshot'...).
+METHOD_LABEL_SQL = "string_agg(DISTINCT method, '+' ORDER BY method)"
+
+
+def method_filter_sql(methods) -> str:
+    """SQL condition keeping the changes measured by ``methods`` (a name or a list of
+    ``change_feed`` / ``history`` / ``snapshot``); ``None`` keeps all (``true``)."""
+    if methods is None:
+        return "true"
+    if isinstance(methods, str):
+        methods = [methods]
+    methods = list(methods)
+    unknown = [m for m in methods if m not in METHOD_VALUES]
+    if unknown or not methods:
+        raise KitError(
+            f"methods={methods!r}: use one or more of {', '.join(repr(m) for m in METHOD_VALUES)}, or None for all."
+        )
+    return "method IN (" + ", ".join("'" + m + "'" for m in methods) + ")"
+
+
+def analysed_changes(lake, tables, needed_for: str) -> tuple[list[str], str | None]:
+    """(the tables analysed, SQL of their changes UNION ALL) for an analysis: ``select_tables``
+    then ``changes_union_sql`` table by table, so the caller knows which tables were kept
+    (unreadable ones are skipped with a warning when ``tables`` is None, raise otherwise).
+    The SQL runs through ``lake.sql`` (the views it needs are registered)."""
+    names = select_tables(lake, tables, needed_for)
+    kept, parts = [], []
+    for name in names:
+        sql = changes_union_sql(lake, [name], strict=tables is not None)
+        if sql is not None:
+            kept.append(name)
+            parts.append(sql)
+    return kept, ("\nunion all\n".join(parts) if parts else None)
+
+
+def tables_values_sql(names: list[str]) -> str:
+    """SQL of a one-column relation ``"table"`` listing ``names`` (for one row per table,
+    changes or not)."""
+    rows = ", ".join("(" + "'" + n.replace("'", "''") + "')" for n in names)
+    return f'select * from (values {rows}) AS t("table")'
+
+
+def typed_frame(df, dtypes: dict):
+    """``df`` with exactly the columns of ``dtypes`` in that order, cast to those dtypes (an
+    empty frame with those columns when ``df`` is None)."""
+    import pandas as pd
+
+    if df is None:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+    out = df[list(dtypes)].copy()
+    for col, dtype in dtypes.items():
+        if str(out[col].dtype) != str(dtype):
+            out[col] = out[col].astype(dtype)
+    return out.reset_index(drop=True)

@@ -1,0 +1,177 @@
+"""How long a change takes to land: ``sync_latency``.
+
+The latency of a change is ``landed_at - modifiedon``: from the moment Dataverse stamped the row
+version to its first landing in the lake (DEFINITIONS.md, "Latency and volume").
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .analysis import (
+    METHOD_LABEL_SQL,
+    SENTINEL_BEFORE_YEAR,
+    analysed_changes,
+    check_by,
+    clock_column,
+    method_filter_sql,
+    period_sql,
+    tables_values_sql,
+    typed_frame,
+)
+
+WITHIN_15M_S = 900
+WITHIN_60M_S = 3600
+
+LATENCY_DTYPES = {
+    "table": "str",
+    "period": "datetime64[us, UTC]",
+    "changes": "int64",
+    "p50_s": "float64",
+    "p90_s": "float64",
+    "p95_s": "float64",
+    "p99_s": "float64",
+    "max_s": "float64",
+    "within_15m": "float64",
+    "within_60m": "float64",
+    "excluded": "int64",
+    "excluded_sentinel": "int64",
+    "excluded_negative": "int64",
+    "method": "str",
+}
+
+
+def sync_latency(lake, tables=None, by: str | None = "day", when: str = "modified", *, methods=None) -> pd.DataFrame:
+    """Sync latency per table and period: how long changes took to land in the lake.
+
+    The latency of a change (one landed row version, ``lake.changes``) is ``landed_at -
+    modifiedon`` in seconds (float): from Dataverse's ``modifiedon`` of the version to its first
+    landing (``landed_at``: the ``SinkCreatedOn`` of the first commit that landed it, else that
+    commit's time). A version landed again later counts once, at its first landing; the purge
+    of soft-deleted rows and compactions are not changes.
+
+    Parameters
+    ----------
+    tables : None (every Dataverse and F&O table of the lake; tables without the columns
+        ``Id``, ``versionnumber``, ``modifiedon`` are skipped and named in a warning), a table
+        name, or a list of names (a named table lacking those columns raises
+        ``NotDataverseTableError`` naming them).
+    by : ``"hour"``, ``"day"`` (default), ``"week"`` (weeks start Monday) or None (one row per
+        table, no ``period`` column). Periods are UTC.
+    when : the clock that places a change in a period: ``"modified"`` (default; ``modifiedon``,
+        what an integration sees) or ``"landed"`` (``landed_at``).
+    methods : keep only the changes measured by these methods (``"change_feed"``, ``"history"``,
+        ``"snapshot"``, or a list); None keeps all. ``methods="change_feed"`` restricts the
+        analysis to the versions the change feed saw land, whose ``landed_at`` is exact.
+
+    Returns
+    -------
+    pandas.DataFrame, one row per table and period that has changes (periods without changes
+    are omitted; with ``by=None`` every analysed table has a row, ``changes`` 0 when it has
+    none), sorted by ``table``, ``period`` (NULL last):
+
+    - ``table`` (str): logical table name.
+    - ``period`` (datetime64[us, UTC]): start of the UTC hour / day / week of the chosen clock.
+      A sentinel ``modifiedon`` (1900-01-01) gives a period of its own (with ``when="modified"``)
+      whose changes are all excluded; a NULL clock gives a NULL period.
+    - ``changes`` (int64): changes whose latency was measured (the included ones): not
+      excluded below.
+    - ``p50_s``, ``p90_s``, ``p95_s``, ``p99_s`` (float64, seconds): percentiles of the
+      included changes' latency, linear interpolation between closest ranks (DuckDB
+      ``quantile_cont``, numpy's default). NULL when ``changes`` is 0.
+    - ``max_s`` (float64, seconds): the largest included latency.
+    - ``within_15m``, ``within_60m`` (float64, fraction 0 to 1): share of the included changes
+      with latency at most 900 s / 3,600 s (inclusive). NULL when ``changes`` is 0.
+    - ``excluded`` (int64): changes of the period left out of the figures above, never dropped
+      silently: ``excluded_sentinel`` + ``excluded_negative`` + changes whose landing time is
+      unknown (``landed_at`` NULL: a snapshot-only table without ``SinkModifiedOn``).
+    - ``excluded_sentinel`` (int64): ``modifiedon`` NULL or a sentinel (year before 1901, such
+      as 1900-01-01).
+    - ``excluded_negative`` (int64): negative latency (``landed_at`` before ``modifiedon``:
+      clock skew between Dataverse and the lake writer).
+    - ``method`` (str): the method(s) that measured the period's changes (included or
+      excluded), distinct values joined by ``+`` in alphabetical order: ``change_feed``
+      (exact first landings from the Delta change data feed), ``history`` (first landings
+      from the data files of the commit history), ``snapshot`` (each Id's latest version only;
+      ``landed_at`` = ``SinkModifiedOn``, an upper bound of the first landing, so latencies are
+      upper bounds), or a mix such as ``change_feed+snapshot`` where the feed covers only
+      part of the history.
+
+    Runs in DuckDB on the lake's connection; only the aggregated rows come back.
+    """
+    check_by(by)
+    clock = clock_column(when)
+    names, changes = analysed_changes(lake, tables, "sync_latency")
+    dtypes = dict(LATENCY_DTYPES)
+    if by is None:
+        del dtypes["period"]
+    if changes is None:
+        return typed_frame(None, dtypes)
+    df = lake.sql(latency_sql(changes, names, by, clock, method_filter_sql(methods))).df()
+    return typed_frame(df, dtypes)
+
+
+def latency_sql(changes: str, names: list[str], by: str | None, clock: str, keep: str) -> str:
+    """The SQL of ``sync_latency``: ``changes`` is the SQL of the changes, ``names`` the
+    tables (one row each when ``by`` is None), ``clock`` the column placing a change in a
+    period, ``keep`` a condition on the changes."""
+    period = f"{period_sql(by, clock)} AS period," if by else ""
+    group = '"table", period' if by else '"table"'
+    measured = f"""
+    with changes as (
+        {changes}
+    ),
+    measured as (
+        select "table",
+               {period}
+               method,
+               case
+                   when modifiedon is null or year(modifiedon) < {SENTINEL_BEFORE_YEAR} then 'sentinel'
+                   when landed_at is null then 'unknown'
+                   when landed_at < modifiedon then 'negative'
+                   else 'included'
+               end AS status,
+               (epoch_us(landed_at) - epoch_us(modifiedon)) / 1e6 AS latency_s
+        from changes
+        where {keep}
+    ),
+    per_group as (
+        select {group},
+               count(*) filter (where status = 'included') AS changes,
+               quantile_cont(latency_s, 0.50) filter (where status = 'included') AS p50_s,
+               quantile_cont(latency_s, 0.90) filter (where status = 'included') AS p90_s,
+               quantile_cont(latency_s, 0.95) filter (where status = 'included') AS p95_s,
+               quantile_cont(latency_s, 0.99) filter (where status = 'included') AS p99_s,
+               max(latency_s) filter (where status = 'included') AS max_s,
+               count(*) filter (where status = 'included' and latency_s <= {WITHIN_15M_S}) AS n_15m,
+               count(*) filter (where status = 'included' and latency_s <= {WITHIN_60M_S}) AS n_60m,
+               count(*) filter (where status <> 'included') AS excluded,
+               count(*) filter (where status = 'sentinel') AS excluded_sentinel,
+               count(*) filter (where status = 'negative') AS excluded_negative,
+               {METHOD_LABEL_SQL} AS method
+        from measured
+        group by {group}
+    )"""
+    columns = """
+           coalesce(g.changes, 0) AS changes,
+           g.p50_s, g.p90_s, g.p95_s, g.p99_s,
+           g.max_s,
+           g.n_15m / nullif(g.changes, 0) AS within_15m,
+           g.n_60m / nullif(g.changes, 0) AS within_60m,
+           coalesce(g.excluded, 0) AS excluded,
+           coalesce(g.excluded_sentinel, 0) AS excluded_sentinel,
+           coalesce(g.excluded_negative, 0) AS excluded_negative,
+           g.method"""
+    if by:
+        return f"""{measured}
+    select g."table", g.period, {columns}
+    from per_group g
+    order by g."table", g.period nulls last
+    """
+    # One row per analysed table, with or without changes.
+    return f"""{measured}
+    select t."table", {columns}
+    from ({tables_values_sql(names)}) t
+    left join per_group g using ("table")
+    order by t."table"
+    """

@@ -1,0 +1,122 @@
+"""How many changes a table sees: ``change_volume``."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .analysis import (
+    METHOD_LABEL_SQL,
+    analysed_changes,
+    check_by,
+    clock_column,
+    method_filter_sql,
+    period_sql,
+    tables_values_sql,
+    typed_frame,
+)
+
+VOLUME_DTYPES = {
+    "table": "str",
+    "period": "datetime64[us, UTC]",
+    "creates": "int64",
+    "updates": "int64",
+    "deletes": "int64",
+    "total": "int64",
+    "method": "str",
+}
+
+
+def change_volume(lake, tables=None, by: str | None = "hour", when: str = "modified", *, methods=None) -> pd.DataFrame:
+    """Changes per table and period, by kind.
+
+    A change is one landed row version (``lake.changes``: one row per (``Id``,
+    ``versionnumber``)): a version landed again later counts once; the purge of soft-deleted
+    rows and compactions (OPTIMIZE) count as nothing.
+
+    Parameters
+    ----------
+    tables : None (every Dataverse and F&O table of the lake; tables without the columns
+        ``Id``, ``versionnumber``, ``modifiedon`` are skipped and named in a warning), a table
+        name, or a list of names (a named table lacking those columns raises
+        ``NotDataverseTableError`` naming them).
+    by : ``"hour"`` (default), ``"day"``, ``"week"`` (weeks start Monday) or None (one row per
+        table, no ``period`` column). Periods are UTC.
+    when : the clock that places a change in a period: ``"modified"`` (default; Dataverse
+        ``modifiedon``, what an integration sees) or ``"landed"`` (``landed_at``, the first
+        landing in the lake).
+    methods : keep only the changes measured by these methods (``"change_feed"``,
+        ``"history"``, ``"snapshot"``, or a list); None keeps all.
+
+    Returns
+    -------
+    pandas.DataFrame, one row per table and period that has changes (periods without changes
+    are omitted; with ``by=None`` every analysed table has a row, zeros when it has no
+    changes), sorted by ``table``, ``period`` (NULL last):
+
+    - ``table`` (str): logical table name.
+    - ``period`` (datetime64[us, UTC]): start of the UTC hour / day / week of the chosen clock.
+      A sentinel ``modifiedon`` (1900-01-01) is counted in its own 1900 period; a NULL clock
+      gives a NULL period (never dropped).
+    - ``creates`` (int64): changes of kind ``create`` (the record's first landed version; from
+      the snapshot alone: ``createdon`` equals ``modifiedon`` to the second).
+    - ``updates`` (int64): changes of kind ``update``.
+    - ``deletes`` (int64): changes of kind ``delete`` (the version has IsDelete true: the soft
+      delete Synapse Link lands, not the later purge).
+    - ``total`` (int64): ``creates + updates + deletes``, in changes (row versions).
+    - ``method`` (str): the method(s) that measured the period's changes, distinct values
+      joined by ``+`` in alphabetical order: ``change_feed`` (exact, from the Delta change data
+      feed), ``history`` (exact, from the commit history's data files), ``snapshot`` (only each
+      Id's latest version is known, so counts are lower bounds: earlier versions of a record
+      and purged deletes are not seen), or a mix such as ``change_feed+snapshot``.
+
+    Runs in DuckDB on the lake's connection; only the aggregated rows come back.
+    """
+    check_by(by)
+    clock = clock_column(when)
+    names, changes = analysed_changes(lake, tables, "change_volume")
+    dtypes = dict(VOLUME_DTYPES)
+    if by is None:
+        del dtypes["period"]
+    if changes is None:
+        return typed_frame(None, dtypes)
+    df = lake.sql(volume_sql(changes, names, by, clock, method_filter_sql(methods))).df()
+    return typed_frame(df, dtypes)
+
+
+def volume_sql(changes: str, names: list[str], by: str | None, clock: str, keep: str) -> str:
+    """The SQL of ``change_volume`` (see ``latency_sql`` for the arguments)."""
+    period = f"{period_sql(by, clock)} AS period," if by else ""
+    group = '"table", period' if by else '"table"'
+    counted = f"""
+    with changes as (
+        {changes}
+    ),
+    per_group as (
+        select "table",
+               {period}
+               count(*) filter (where change = 'create') AS creates,
+               count(*) filter (where change = 'update') AS updates,
+               count(*) filter (where change = 'delete') AS deletes,
+               count(*) AS total,
+               {METHOD_LABEL_SQL} AS method
+        from changes
+        where {keep}
+        group by {group}
+    )"""
+    if by:
+        return f"""{counted}
+    select "table", period, creates, updates, deletes, total, method
+    from per_group
+    order by "table", period nulls last
+    """
+    return f"""{counted}
+    select t."table",
+           coalesce(g.creates, 0) AS creates,
+           coalesce(g.updates, 0) AS updates,
+           coalesce(g.deletes, 0) AS deletes,
+           coalesce(g.total, 0) AS total,
+           g.method
+    from ({tables_values_sql(names)}) t
+    left join per_group g using ("table")
+    order by t."table"
+    """
