@@ -130,22 +130,37 @@ def _snapshot_sql(table: str, view: str, c: dict, opt: dict) -> str:
 def _feed_sql(con, source: DeltaSource, c: dict, opt: dict, start: int, snapshot: str) -> str:
     wanted = [c["Id"], c["versionnumber"], c["modifiedon"]]
     wanted += [opt[k] for k in ("IsDelete", "SinkCreatedOn") if opt[k]]
-    wanted += ["_change_type", "_commit_version", "_commit_timestamp"]
+    wanted += ["_change_type", "_commit_version"]
     name = f"__kit_feed_{abs(hash((source.uri, start)))}"
     con.register(name, FeedFactory(source, wanted, start))
+    # Commit times come from the kit's own reading of the log, not the feed's
+    # _commit_timestamp: deltalake gives 1970-01-01 for a commit without commitInfo.timestamp,
+    # where the log's clock is the commit file's modification time (as in history()).
+    times = f"__kit_commit_times_{abs(hash(source.uri))}"
+    commits = [c for c in source.commits if c.version >= start]
+    con.register(
+        times,
+        pa.table(
+            {
+                "commit_version": pa.array([c.version for c in commits], pa.int64()),
+                "commit_time": pa.array([c.committed_at for c in commits], pa.timestamp("us", tz="UTC")),
+            }
+        ),
+    )
     table = literal(source.name)
     return f"""
     with feed as (
         select CAST({quote(c['Id'])} AS VARCHAR) AS id,
                CAST({quote(c['versionnumber'])} AS BIGINT) AS versionnumber,
                _change_type AS change_type,
-               CAST(_commit_version AS BIGINT) AS commit_version,
-               CAST(_commit_timestamp AS TIMESTAMPTZ) AS commit_time,
+               CAST(f._commit_version AS BIGINT) AS commit_version,
+               t.commit_time,
                {_deleted(opt['IsDelete'])} AS is_delete,
                CAST({quote(c['modifiedon'])} AS TIMESTAMPTZ) AS modifiedon,
                {_expr(opt['SinkCreatedOn'], 'TIMESTAMPTZ')} AS sink_created
-        from {quote(name)}
-        where _change_type in ('insert', 'update_preimage', 'update_postimage')
+        from {quote(name)} f
+        left join {quote(times)} t on t.commit_version = f._commit_version
+        where f._change_type in ('insert', 'update_preimage', 'update_postimage')
     ),
     pre as (
         select id, commit_version, versionnumber AS pre_vn, sink_created AS pre_sink
@@ -199,6 +214,8 @@ def _history_files(source: DeltaSource) -> list[tuple[str, int, datetime]] | Non
     commits = source.commits
     if not commits or commits[0].version != 0:
         return None
+    if commits[-1].version != len(commits) - 1:
+        return None  # a commit file is missing: its added files, and first landings, are unknown
     from urllib.parse import unquote
 
     base = source.uri.rstrip("/")
@@ -228,19 +245,28 @@ def _history_sql(con, source: DeltaSource, c: dict, opt: dict) -> str:
         ),
     )
     file_list = "[" + ", ".join(literal(f[0]) for f in files) + "]"
-    scan = f"read_parquet({file_list}, union_by_name = true, hive_partitioning = false, filename = true)"
+    # The file name goes in a column of its own: Dataverse tables have a 'filename' column
+    # (annotation, activitymimeattachment).
+    scan = f"read_parquet({file_list}, union_by_name = true, hive_partitioning = false, filename = '__kit_file')"
+    # A column of the Delta schema that no data file holds yet (added, never written) is NULL.
+    present = {r[0].lower() for r in con.execute(f"describe select * from {scan}").fetchall()}
+
+    def held(column):
+        return column if column and column.lower() in present else None
+
+    c = {k: held(v) for k, v in c.items()}
+    opt = {k: held(v) for k, v in opt.items()}
     table = literal(source.name)
-    sink_mod = _expr(opt["SinkModifiedOn"], "TIMESTAMPTZ")
     return f"""
     with rows as (
-        select CAST({quote(c['Id'])} AS VARCHAR) AS id,
-               CAST({quote(c['versionnumber'])} AS BIGINT) AS versionnumber,
+        select {_expr(c['Id'], 'VARCHAR')} AS id,
+               {_expr(c['versionnumber'], 'BIGINT')} AS versionnumber,
                {_deleted(opt['IsDelete'])} AS is_delete,
-               CAST({quote(c['modifiedon'])} AS TIMESTAMPTZ) AS modifiedon,
+               {_expr(c['modifiedon'], 'TIMESTAMPTZ')} AS modifiedon,
                {_expr(opt['SinkCreatedOn'], 'TIMESTAMPTZ')} AS sink_created,
-               {sink_mod} AS sink_modified,
+               {_expr(opt['SinkModifiedOn'], 'TIMESTAMPTZ')} AS sink_modified,
                h.commit_version, h.commit_time
-        from {scan} d join {quote(name)} h on d.filename = h.filename
+        from {scan} d join {quote(name)} h on d.__kit_file = h.filename
     ),
     ranked as (
         select *,

@@ -9,8 +9,15 @@ Read paths (measured on a 10M-row table: see README):
   Delta type (INT96 values at 9999-12-31 stay 9999-12-31). Only for local tables whose protocol
   has no deletion vectors, column mapping or V2 checkpoints: with those, the parquet files alone
   do not say which rows are live or what the columns are called.
+- ``dataset``: deltalake's pyarrow dataset, for remote tables (DuckDB cannot reach Azure storage
+  itself here) without column mapping, deletion vectors or V2 checkpoints; INT96 timestamps are
+  read as microseconds, so 9999-12-31 stays 9999-12-31.
 - ``deltalake``: deltalake's own scan (``DeltaTable.scan()``), streamed into DuckDB afresh for each
-  query. Honours deletion vectors, column mapping and V2 checkpoints; used for remote tables too.
+  query. Honours deletion vectors, column mapping and V2 checkpoints. It overflows INT96
+  timestamps outside 1677-2262, so a local table on this path holding such values is refused.
+
+A data file the log names but the disk lacks is reported when the view is created (local tables),
+by name, rather than as a library error in the middle of a query.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
-from urllib.parse import unquote
+from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 
@@ -40,6 +47,8 @@ _SCAN_FEATURES = {
     "rowTracking",
     "checkpointProtection",
 }
+# Reader features for which deltalake's pyarrow dataset refuses the table.
+_DATASET_REFUSES = {"deletionVectors", "v2Checkpoint"}
 # Of those, the ones the parquet fast path can also read correctly.
 _PARQUET_FEATURES = {"timestampNtz", "vacuumProtocolCheck", "domainMetadata", "rowTracking", "checkpointProtection"}
 
@@ -125,8 +134,26 @@ class DeltaSource:
         try:
             dt = DeltaTable(self.uri, storage_options=self.storage.storage_options or None)
         except Exception as exc:
-            raise self._fail(exc) from None
+            error = self._fail(exc)
+            if "not valid JSON" in str(error):
+                error = self._corrupt_commit() or error
+            raise error from None
         return dt
+
+    def _corrupt_commit(self) -> UnreadableTableError | None:
+        """The error naming the first commit file that is not valid JSON (deltalake does not
+        say which), or None when every commit file parses."""
+        log = self.uri.rstrip("/") + "/_delta_log"
+        try:
+            for name, _size, mtime in self.storage.list_files(log):
+                m = _COMMIT_FILE.match(name)
+                if m:
+                    _parse_commit(self.name, int(m.group(1)), self.storage.read_bytes(log + "/" + name), mtime)
+        except UnreadableTableError as exc:
+            return exc
+        except Exception:  # listing failed: keep deltalake's own message
+            return None
+        return None
 
     @cached_property
     def protocol(self):
@@ -182,10 +209,19 @@ class DeltaSource:
 
     @cached_property
     def read_path(self) -> str:
-        """``parquet`` (DuckDB scans the files) or ``deltalake`` (deltalake's scan)."""
+        """``parquet`` (DuckDB scans the files), ``dataset`` (a pyarrow dataset from deltalake,
+        for remote tables DuckDB cannot reach itself) or ``deltalake`` (deltalake's scan)."""
         self.check_readable()
-        if self.storage.remote or self.column_mapping:
+        if self.column_mapping:
+            # Only the scan maps physical column names (the pyarrow dataset returns NULLs).
             return "deltalake"
+        if self.storage.remote:
+            # deltalake's scan overflows INT96 timestamps (9999-12-31 comes back as 1816); its
+            # pyarrow dataset with coerce_int96_timestamp_unit reads them right, but refuses
+            # deletion vectors and V2 checkpoints, which only the scan reads.
+            if set(self.reader_features) & _DATASET_REFUSES:
+                return "deltalake"
+            return "dataset"
         if set(self.reader_features) - _PARQUET_FEATURES:
             return "deltalake"
         return "parquet"
@@ -198,9 +234,35 @@ class DeltaSource:
         except Exception as exc:
             raise self._fail(exc) from None
 
+    def data_uri(self, path: str) -> str:
+        """The location of a data file from its (URL-encoded) path in the log."""
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", path):
+            parsed = urlparse(path)
+            return unquote(parsed.path) if parsed.scheme == "file" else path
+        if path.startswith("/"):
+            return unquote(path)
+        return self.uri.rstrip("/") + "/" + unquote(path)
+
     @cached_property
     def file_uris(self) -> list[str]:
-        return list(self.table.file_uris())
+        """The snapshot's data files, in the order of ``add_actions`` (derived from its paths,
+        so each file stays paired with its own partition values)."""
+        return [self.data_uri(p) for p in self.add_actions.column("path").to_pylist()]
+
+    def check_files_exist(self) -> None:
+        """UnreadableTableError naming the first data file of the snapshot that is missing
+        (local tables only: a remote check would cost one request per file)."""
+        if self.storage.remote:
+            return
+        for uri in self.file_uris:
+            if not self.storage.exists(uri):
+                raise UnreadableTableError(
+                    self.name,
+                    f"the data file {uri.split('/')[-1]!r} named by the log is missing "
+                    f"(in {uri.rsplit('/', 1)[0]!r}).",
+                    advice="The table was vacuumed or copied incompletely; restore the file "
+                    "or copy the table again.",
+                )
 
     @property
     def files(self) -> int:
@@ -224,9 +286,19 @@ class DeltaSource:
     def register(self, con, view: str) -> None:
         """Create (or replace) the DuckDB view ``view`` over this table's latest snapshot."""
         try:
-            if self.read_path == "parquet":
-                sql = self._parquet_view_sql()
+            path = self.read_path
+            # A missing file is reported here, by name, rather than as a library error in the
+            # middle of some later query.
+            self.check_files_exist()
+            dataset = self._dataset() if path == "dataset" else None
+            if path == "parquet":
+                sql = self._parquet_view_sql(con)
+            elif dataset is not None:
+                source = f"__kit_dataset_{abs(hash(self.uri))}"
+                con.register(source, dataset)
+                sql = f"select * from {quote(source)}"
             else:
+                self._check_int96_for_scan(con)
                 source = f"__kit_scan_{abs(hash(self.uri))}"
                 con.register(source, ScanFactory(self))
                 sql = f"select * from {quote(source)}"
@@ -234,7 +306,53 @@ class DeltaSource:
         except Exception as exc:
             raise self._fail(exc) from None
 
-    def _parquet_view_sql(self) -> str:
+    def _dataset(self):
+        """deltalake's pyarrow dataset with INT96 timestamps read as microseconds; None when
+        deltalake refuses the table's reader features (then its scan reads it)."""
+        import pyarrow.dataset as pds
+
+        options = pds.ParquetReadOptions(coerce_int96_timestamp_unit="us")
+        try:
+            return self.table.to_pyarrow_dataset(parquet_read_options=options)
+        except Exception as exc:
+            if "reader features" in str(exc) or type(exc).__name__ == "DeltaProtocolError":
+                return None
+            raise
+
+    def _check_int96_for_scan(self, con) -> None:
+        """deltalake's scan reads INT96 timestamps as nanoseconds and silently overflows those
+        outside 1677-2262 (9999-12-31 comes back as 1816-03-29). Where the scan is the only
+        correct reader (deletion vectors, column mapping, V2 checkpoints), refuse such a table
+        rather than return wrong dates. Local tables only; DuckDB reads INT96 right."""
+        if self.storage.remote or not self.file_uris:
+            return
+        if not any(f["type"] == "timestamp" for f in self.schema_fields):
+            return
+        files = "[" + ", ".join(literal(u) for u in self.file_uris) + "]"
+        int96 = [
+            r[0]
+            for r in con.execute(
+                f"select distinct name from parquet_schema({files}) where type = 'INT96'"
+            ).fetchall()
+        ]
+        for column in int96:
+            # Deleted rows are included here: the check errs on the side of refusing.
+            (outside,) = con.execute(
+                f"select count(*) from read_parquet({files}, union_by_name = true) "
+                f"where {quote(column)} not between TIMESTAMP '1677-09-22' and TIMESTAMP '2262-04-11'"
+            ).fetchall()[0]
+            if outside:
+                raise UnreadableTableError(
+                    self.name,
+                    f"its column {column!r} holds INT96 timestamps outside 1677-2262 (such as "
+                    "9999-12-31), and the table's features "
+                    f"({', '.join(self.reader_features) or 'column mapping'}) leave deltalake's scan "
+                    "as the only reader, which overflows such values into wrong dates.",
+                    advice="Read it with Spark or Fabric, or rewrite the column as INT64 timestamps.",
+                    feature="INT96 timestamps",
+                )
+
+    def _parquet_view_sql(self, con) -> str:
         fields = self.schema_fields
         parts = set(self.partition_columns)
         uris = self.file_uris
@@ -244,15 +362,6 @@ class DeltaSource:
             )
             return f"select {cols} where false"
         actions = self.add_actions
-        for uri in uris:
-            if not self.storage.exists(uri):
-                raise UnreadableTableError(
-                    self.name,
-                    f"the data file {uri.split('/')[-1]!r} named by the log is missing "
-                    f"(in {uri.rsplit('/', 1)[0]!r}).",
-                    advice="The table was vacuumed or copied incompletely; restore the file "
-                    "or copy the table again.",
-                )
         # Group files by their partition values, so each group gets typed literal columns.
         groups: dict[tuple, list[str]] = {}
         part_values = [
@@ -263,27 +372,30 @@ class DeltaSource:
             key = tuple(vals[i] for vals in part_values)
             groups.setdefault(key, []).append(uri)
         type_of = {f["name"]: sql_type(f["type"]) for f in fields}
-        selects = []
-        for key, files in groups.items():
+        wanted = {f["name"] for f in fields}
+        # Which columns each group's files hold: files written before a column was added lack
+        # it, and a group (a partition) may hold only such files.
+        group_columns = self._parquet_columns(con, list(groups.values()))
+        present: set[str] = set()
+        select_sqls = []
+        for (key, files), columns in zip(groups.items(), group_columns):
             file_list = "[" + ", ".join(literal(u) for u in files) + "]"
             scan = f"read_parquet({file_list}, union_by_name = true, hive_partitioning = false)"
-            extra = []
+            cols = [c for c in columns if c not in parts and c in wanted]
+            present.update(cols)
+            inner_cols = [quote(c) for c in cols]
             for col, value in zip(self.partition_columns, key):
                 typ = type_of.get(col) or "VARCHAR"
                 if value is None:
-                    extra.append(f"CAST(NULL AS {typ}) AS {quote(col)}")
+                    inner_cols.append(f"CAST(NULL AS {typ}) AS {quote(col)}")
                 else:
                     if isinstance(value, datetime) and value.tzinfo is None:
                         value = value.replace(tzinfo=timezone.utc)
-                    extra.append(f"CAST({literal(value)} AS {typ}) AS {quote(col)}")
-            selects.append((scan, extra))
-        # Which columns the files hold (files written before a column was added lack it).
-        present = self._parquet_columns(uris)
-        select_sqls = []
-        wanted = {f["name"] for f in fields}
-        for scan, extra in selects:
-            inner_cols = [quote(c) for c in present if c not in parts and c in wanted] + extra
+                    inner_cols.append(f"CAST({literal(value)} AS {typ}) AS {quote(col)}")
+            if not inner_cols:  # a table whose only columns are missing from these files
+                inner_cols = ["1 AS __kit_no_column"]
             select_sqls.append(f"select {', '.join(inner_cols)} from {scan}")
+        # UNION ALL BY NAME fills a column that a group lacks with NULL.
         union = "\nunion all by name\n".join(select_sqls)
         projection = []
         for f in fields:
@@ -296,25 +408,28 @@ class DeltaSource:
                 projection.append(quote(name))
         return f"select {', '.join(projection)} from (\n{union}\n)"
 
-    def _parquet_columns(self, uris: list[str]) -> list[str]:
-        import duckdb
-
-        file_list = "[" + ", ".join(literal(u) for u in uris) + "]"
-        con = duckdb.connect()
+    def _parquet_columns(self, con, groups: list[list[str]]) -> list[list[str]]:
+        """The top-level columns of each group of parquet files (read from their footers, on
+        the lake's connection: a fresh DuckDB connection per table costs ~35 ms)."""
+        out = []
         try:
-            top = con.execute(
-                f"describe select * from read_parquet({file_list}, union_by_name = true, hive_partitioning = false)"
-            ).fetchall()
+            for uris in groups:
+                file_list = "[" + ", ".join(literal(u) for u in uris) + "]"
+                top = con.execute(
+                    f"describe select * from read_parquet({file_list}, union_by_name = true, hive_partitioning = false)"
+                ).fetchall()
+                out.append([r[0] for r in top])
         except Exception as exc:
             raise self._fail(exc) from None
-        finally:
-            con.close()
-        return [r[0] for r in top]
+        return out
 
     # -- the log ------------------------------------------------------------------------------
     @cached_property
     def commits(self) -> list[Commit]:
         """Every commit whose JSON file is still in the log, oldest first."""
+        # Open the table first: a log deltalake refuses (a gap after the last checkpoint, a
+        # corrupt checkpoint, an unsupported feature) must not yield a history that looks fine.
+        self.table  # noqa: B018
         log = self.uri.rstrip("/") + "/_delta_log"
         entries = [
             (int(m.group(1)), name, mtime)
@@ -392,7 +507,8 @@ class DeltaSource:
         try:
             return self.table.load_cdf(
                 starting_version=starting_version,
-                columns=[c if c.startswith("_c") else quote(c) for c in columns],
+                # load_cdf needs mixed-case names quoted, but not its own metadata columns.
+                columns=[c if c in _FEED_COLUMNS else quote(c) for c in columns],
             )
         except Exception as exc:
             raise self._fail(exc) from None
@@ -424,6 +540,9 @@ class FeedFactory:
 
     def __arrow_c_stream__(self, requested_schema=None):
         return self._source.feed_reader(self._columns, self._start).__arrow_c_stream__(requested_schema)
+
+
+_FEED_COLUMNS = {"_change_type", "_commit_version", "_commit_timestamp"}
 
 
 # -- log parsing -----------------------------------------------------------------------------
@@ -470,8 +589,8 @@ def _parse_commit(table: str, version: int, raw: bytes, mtime: float) -> Commit:
         except json.JSONDecodeError:
             raise UnreadableTableError(
                 table,
-                f"commit {version} of its log is not valid JSON (line {line_no}).",
-                advice="The log is corrupt; restore the commit file from a backup.",
+                f"commit {version} of its log ({version:020d}.json) is not valid JSON (line {line_no}).",
+                advice="The log is corrupt; restore the commit file from a backup or re-export the table.",
             ) from None
         if "commitInfo" in action:
             info = action["commitInfo"] or {}
@@ -522,6 +641,8 @@ def translate_error(table: str, exc: BaseException, secrets=()) -> UnreadableTab
         return UnreadableTableError.from_message(table, inner.group(2))
     text = redact(re.sub(r"\x1b\[[0-9;]*m", "", str(exc)), secrets)
     name = type(exc).__name__
+    # What is shown: the first line only; deltalake appends a native backtrace to some errors.
+    short = text.strip().split("\n")[0].strip()
     m = re.search(r"[Ff]eature '([^']+)' is not supported", text) or re.search(
         r"reader features: \{'([^']+)'", text
     )
@@ -560,7 +681,12 @@ def translate_error(table: str, exc: BaseException, secrets=()) -> UnreadableTab
         )
     if "checkpoint" in text.lower():
         return UnreadableTableError(
-            table, f"its checkpoint cannot be read ({text[:200]}).",
+            table, f"its checkpoint cannot be read ({short[:200]}).",
             advice="Delete the broken checkpoint and _last_checkpoint so readers replay the JSON commits.",
         )
-    return UnreadableTableError(table, f"{name}: {text[:300]}")
+    if re.search(r"json", text, re.I):
+        return UnreadableTableError(
+            table, f"its log holds a commit that is not valid JSON ({short[:200]}).",
+            advice="The log is corrupt; restore the commit file from a backup or re-export the table.",
+        )
+    return UnreadableTableError(table, f"{name}: {short[:300]}")

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import datetime
 
@@ -19,6 +20,11 @@ from .dataverse import fno_sql, is_deleted_sql, labels_sql, live_sql, require_co
 from .delta import DeltaSource, quote
 from .errors import KitError, NotDataverseTableError, TableNotFoundError, UnreadableTableError
 from .layouts import Storage, discover
+
+# A double-quoted identifier or a bare word, for finding the tables a query names.
+_IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)')
+
+_MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
 
 TABLE_COLUMNS = (
     "table", "layout", "kind", "version", "last_commit", "files", "bytes", "rows",
@@ -52,7 +58,7 @@ class Lake:
         self._broken: dict[str, KitError] = {}
 
     def __repr__(self) -> str:
-        return f"Lake({self.location!r}, tables={len(self._sources)})"
+        return f"Lake({self.storage.display!r}, tables={len(self._sources)})"
 
     # -- tables -------------------------------------------------------------------------------
     @property
@@ -109,17 +115,40 @@ class Lake:
     def sql(self, query: str, params=None) -> duckdb.DuckDBPyRelation:
         """Run SQL over the lake's tables (each is a view named by its logical name) and
         return a DuckDB relation (``.df()`` gives pandas). Only the tables the query names are
-        opened."""
+        opened. ``params`` fill ``?`` / ``$1`` placeholders."""
         try:
-            names = duckdb.get_table_names(query)
+            names = {n.lower() for n in duckdb.get_table_names(query)}
+            exact = True
         except duckdb.Error:
-            names = set()
-        for name in names:
-            if name.lower() in self._sources:
-                self.view(name.lower())
-        if params is not None:
-            return self._con.execute(query, params)
-        return self._con.sql(query)
+            # get_table_names binds the query and fails on prepared parameters and on some valid
+            # queries (a CTE joined USING a column): fall back to every identifier in the query
+            # that names a table of the lake.
+            names = {
+                (quoted.replace('""', '"') if quoted else bare).lower()
+                for quoted, bare in _IDENTIFIER.findall(query)
+            }
+            exact = False
+        unreadable: dict[str, KitError] = {}
+        for name in sorted(names):
+            if name in self._sources:
+                try:
+                    self.view(name)
+                except KitError as exc:
+                    if exact:
+                        raise
+                    unreadable[name] = exc  # may be a column that shares a table's name
+        try:
+            if params is not None:
+                return self._con.sql(query, params=params)
+            return self._con.sql(query)
+        except duckdb.CatalogException as exc:
+            for name, error in unreadable.items():
+                if name in str(exc).lower():
+                    raise error from None
+            missing = _MISSING_TABLE.search(str(exc))
+            if missing and missing.group(1).lower() not in self._sources:
+                raise TableNotFoundError(missing.group(1), self._sources) from None
+            raise
 
     # -- inventory ----------------------------------------------------------------------------
     def tables(self) -> pd.DataFrame:
@@ -188,7 +217,7 @@ class Lake:
             except KitError:
                 continue
         if not times:
-            raise KitError(f"No readable table in {self.location!r}: the lake has no commit time.")
+            raise KitError(f"No readable table in {self.storage.display!r}: the lake has no commit time.")
         return max(times)
 
     # -- history ------------------------------------------------------------------------------

@@ -10,9 +10,12 @@ Layouts recognised (FORMAT.md section 1):
 Discovery only lists folders: no table log is read until the table is used, so listing a
 1,000-table lake costs one directory listing (plus one per candidate folder, locally).
 
-Locations are local paths or URIs (``abfss://``, ``az://``, ``s3://``...). Remote locations go
-through pyarrow's filesystem for listing and through deltalake's object store for reading, with
-the caller's ``storage_options``; those never appear in a repr or an error message.
+Locations are local paths or Azure URIs (``abfss://``, ``az://``; OneLake too). Remote locations
+go through pyarrow's filesystem for listing and through deltalake's object store for reading,
+with the caller's ``storage_options``; credentials (keys, SAS tokens, secrets, a password or
+query string in the URI) never appear in a repr or an error message. Before the first listing
+the storage endpoint is probed with one TCP connection (5 s at most): pyarrow's Azure client
+would otherwise retry for several seconds per call when the network or the account is wrong.
 """
 
 from __future__ import annotations
@@ -65,14 +68,26 @@ class Storage:
         self._fs = None
 
     def __repr__(self) -> str:
-        return f"Storage({self.location!r}, remote={self.remote})"
+        return f"Storage({self.display!r}, remote={self.remote})"
+
+    @property
+    def display(self) -> str:
+        """The location as shown in reprs and messages: a password or query string (a SAS
+        token) in the URI is masked."""
+        return display_location(self.location)
 
     @property
     def storage_options(self) -> dict[str, str]:
         return dict(self._options)
 
     def secrets(self) -> list[str]:
-        return [v for v in self._options.values() if isinstance(v, str)]
+        """Option values to mask in messages. Settings that are not credentials (account name,
+        emulator and HTTP flags) stay visible: masking 'true' or the account name would garble
+        messages without protecting anything."""
+        return [
+            v for k, v in self._options.items()
+            if isinstance(v, str) and k.lower() not in _NOT_SECRET
+        ] + _uri_secrets(self.location)
 
     # -- paths -------------------------------------------------------------------------------
     def join(self, *parts: str) -> str:
@@ -108,7 +123,7 @@ class Storage:
             return []
         except OSError as exc:
             raise KitError(
-                f"Cannot list {self.location!r}: {redact(str(exc), self.secrets())}. "
+                f"Cannot list {self.display!r}: {redact(str(exc), self.secrets())}. "
                 "Check the URI and the storage_options (account, key, SAS or credential)."
             ) from None
         return sorted(i.base_name for i in infos if i.type == pafs.FileType.Directory)
@@ -167,6 +182,79 @@ class Storage:
             return False
 
 
+_NOT_SECRET = {
+    "azure_storage_account_name", "account_name", "azure_storage_use_emulator", "use_emulator",
+    "azure_allow_http", "allow_http", "azure_use_fabric_endpoint", "use_fabric_endpoint",
+    "azure_storage_client_id", "azure_client_id", "client_id", "azure_tenant_id", "tenant_id",
+    "timeout", "connect_timeout",
+}
+_PROBE_TIMEOUT_S = 5.0
+
+
+def _uri_secrets(location: str) -> list[str]:
+    parsed = urlparse(location)
+    out = [parsed.password] if parsed.password else []
+    if parsed.query:
+        out.append(parsed.query)
+    return out
+
+
+def display_location(location: str) -> str:
+    """``location`` with any password or query string (a SAS token) replaced by ``***``."""
+    parsed = urlparse(location)
+    if not parsed.scheme or len(parsed.scheme) < 2:
+        return location
+    netloc = parsed.netloc
+    if parsed.password:
+        netloc = netloc.replace(":" + parsed.password + "@", ":***@")
+    return parsed._replace(netloc=netloc, query="***" if parsed.query else "").geturl()
+
+
+def _probe(host: str, port: int, timeout: float | None = None) -> str | None:
+    """None when a TCP connection to host:port opens within ``timeout``; else the reason."""
+    import socket
+    import threading
+
+    timeout = _PROBE_TIMEOUT_S if timeout is None else timeout
+
+    outcome: dict[str, BaseException] = {}
+
+    def connect() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                pass
+        except OSError as exc:
+            outcome["error"] = exc
+
+    # Name resolution has no timeout of its own: run the attempt in a thread and stop waiting.
+    worker = threading.Thread(target=connect, daemon=True)
+    worker.start()
+    worker.join(timeout + 1.0)
+    if worker.is_alive():
+        return f"no answer within {timeout:.0f} s"
+    error = outcome.get("error")
+    if error is None:
+        return None
+    if isinstance(error, socket.gaierror):
+        return "the host name does not resolve"
+    return str(error) or type(error).__name__
+
+
+def _check_reachable(location: str, host: str, port: int) -> None:
+    """Fail fast, with a clear message, when the storage endpoint cannot be reached: pyarrow's
+    Azure client retries for several seconds per call before giving up, and the kit makes
+    several calls while discovering tables."""
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return  # the connection goes through a proxy: a direct probe would prove nothing
+    reason = _probe(host, port)
+    if reason:
+        raise KitError(
+            f"Cannot reach the storage endpoint {host}:{port} for {display_location(location)!r}: "
+            f"{reason}. Check the network (proxy, firewall, private endpoint) and the storage "
+            "account name in the URI or storage_options."
+        )
+
+
 def _azure_filesystem(location: str, options: dict[str, str]):
     """A pyarrow AzureFileSystem from deltalake-style storage options (listing only)."""
     import pyarrow.fs as pafs
@@ -174,8 +262,8 @@ def _azure_filesystem(location: str, options: dict[str, str]):
     parsed = urlparse(location)
     if parsed.scheme not in ("abfss", "abfs", "az", "adl", "azure"):
         raise KitError(
-            f"Listing tables under {parsed.scheme}:// locations is not supported; open one table "
-            "at a time (kit.open_lake('<uri of the table>')) or copy the lake locally."
+            f"{parsed.scheme}:// locations are not supported: the kit reads local folders, Azure "
+            "storage (abfss://, az://) and OneLake. Copy or mount the lake locally."
         )
     opts = {k.lower(): v for k, v in options.items()}
     host = parsed.hostname or ""
@@ -222,11 +310,16 @@ def _azure_filesystem(location: str, options: dict[str, str]):
     elif host.endswith(("onelake.dfs.fabric.microsoft.com", "onelake.blob.fabric.microsoft.com")):
         kwargs["blob_storage_authority"] = "onelake.blob.fabric.microsoft.com"
         kwargs["dfs_storage_authority"] = "onelake.dfs.fabric.microsoft.com"
+    authority = kwargs.get("blob_storage_authority") or f"{account}.blob.core.windows.net"
+    probe = urlparse(f"//{authority}")
+    default_port = 80 if kwargs.get("blob_storage_scheme") == "http" else 443
+    _check_reachable(location, probe.hostname or authority, probe.port or default_port)
+    secrets = [v for k, v in options.items() if isinstance(v, str) and k.lower() not in _NOT_SECRET]
     try:
         return pafs.AzureFileSystem(account, **kwargs)
     except Exception as exc:  # pyarrow raises several types here
         raise KitError(
-            f"Cannot connect to storage account {account!r}: {redact(str(exc), options.values())}"
+            f"Cannot connect to storage account {account!r}: {redact(str(exc), secrets)}"
         ) from None
 
 
@@ -259,7 +352,7 @@ def discover(storage: Storage) -> Discovery:
     root = storage.location.rstrip("/") or "/"
     if not storage.remote and not os.path.exists(root):
         raise LakeNotFoundError(
-            f"No lake at {root!r}: the folder does not exist. Pass the folder that holds "
+            f"No lake at {storage.display!r}: the folder does not exist. Pass the folder that holds "
             "'deltalake/' (Synapse Link), 'Tables/' (Fabric Link) or Delta table folders."
         )
     tables: list[TableLocation] = []
@@ -282,10 +375,13 @@ def discover(storage: Storage) -> Discovery:
                 else:  # a lakehouse with schemas: Tables/<schema>/<table>/
                     tables += _children(storage, loc.uri, "fabric", True)
         if not tables:
-            tables = _children(storage, root, "delta", True)
+            # The 'deltalake' folder of a Synapse Link container, opened directly, is still that
+            # layout; any other folder holds plain Delta tables.
+            layout = "synapse_delta" if root.split("/")[-1].lower() == "deltalake" else "delta"
+            tables = _children(storage, root, layout, True)
     if not tables:
         raise LakeNotFoundError(
-            f"No tables found at {root!r}. The kit looks for Synapse Link Delta folders "
+            f"No tables found at {storage.display!r}. The kit looks for Synapse Link Delta folders "
             "('deltalake/<table>_partitioned/'), Fabric Link folders ('Tables/<table>/'), "
             "subfolders that are Delta tables (with '_delta_log/'), or a single Delta table. "
             "Check the path points at the container or lakehouse root."
