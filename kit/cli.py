@@ -2,7 +2,7 @@
 
     python -m kit tables sample_lake
     python -m kit latency sample_lake --by day --when landed --format csv
-    python -m kit throughput sample_lake --table activitypointer
+    python -m kit throughput sample_lake --table email
     python -m kit sample /tmp/lake --days 28
     python -m kit report sample_lake -o report.html
 
