@@ -153,17 +153,24 @@ def test_unreachable_account_fails_fast_without_leaking_the_key(no_proxy):
 def test_hanging_endpoint_times_out(monkeypatch, no_proxy):
     """A network that swallows packets: the kit stops waiting after its probe timeout."""
     import socket
+    import threading
+
+    released = threading.Event()
 
     def hang(*args, **kwargs):
-        time.sleep(30)
+        released.wait(30)
+        raise OSError("the test is over")  # end the probe thread cleanly, after the test
 
     monkeypatch.setattr(socket, "create_connection", hang)
     monkeypatch.setattr(layouts, "_PROBE_TIMEOUT_S", 0.5)
     start = time.perf_counter()
-    with pytest.raises(kit.KitError, match="no answer within"):
-        kit.open_lake("abfss://c@kitnosuchacct0002.dfs.core.windows.net/lake",
-                      storage_options={"account_key": KEY})
-    assert time.perf_counter() - start < 5
+    try:
+        with pytest.raises(kit.KitError, match="no answer within"):
+            kit.open_lake("abfss://c@kitnosuchacct0002.dfs.core.windows.net/lake",
+                          storage_options={"account_key": KEY})
+        assert time.perf_counter() - start < 5
+    finally:
+        released.set()
 
 
 def test_emulator_refusing_connections(monkeypatch, no_proxy):
