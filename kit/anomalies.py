@@ -166,7 +166,7 @@ def anomalies(lake, metric: str = "volume", tables=None, *, threshold: float = D
 # -- the analysed window and the hourly series (DuckDB, on the lake's connection) --------------
 def _windows(lake, metric: str, commits: pd.DataFrame, read: list[str], strict: bool):
     """(table, first_hour, last_hour) per table, and the SQL of their changes (UNION ALL)."""
-    windows, parts = [], []
+    windows, parts, partial = [], [], []
     for name in read:
         try:
             cover = lake.coverage(name)
@@ -185,10 +185,7 @@ def _windows(lake, metric: str, commits: pd.DataFrame, read: list[str], strict: 
                 )
                 continue
             start = pd.Timestamp(cover.feed_from_time)
-            warnings.warn(
-                f"Volume of table {name!r} is analysed from {start:%Y-%m-%d %H:%M} UTC only: {cover.note}.",
-                stacklevel=3,
-            )
+            partial.append(f"{name} from {start:%Y-%m-%d %H:%M}")
         syncs = commits.loc[commits["table"] == name, "committed_at"]
         if syncs.empty:
             continue
@@ -201,6 +198,13 @@ def _windows(lake, metric: str, commits: pd.DataFrame, read: list[str], strict: 
             continue
         windows.append((name, first_hour, last_hour))
         parts.append(sql)
+    if partial:
+        # One note for all tables: a per-table warning floods a notebook on a vacuumed lake.
+        warnings.warn(
+            "Volume is analysed only where the change feed is complete (UTC): "
+            + "; ".join(partial) + ". Older hours are known only from the snapshot.",
+            stacklevel=3,
+        )
     return windows, "\nunion all\n".join(parts)
 
 

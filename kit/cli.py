@@ -89,20 +89,6 @@ def _print(df, fmt: str) -> None:
             sys.stdout.write(df.to_string(index=False) + "\n")
 
 
-def _storage_options_from_env() -> dict[str, str] | None:
-    """Credentials come from the environment (AZURE_STORAGE_* variables), never the command line."""
-    keys = {
-        "AZURE_STORAGE_ACCOUNT_NAME": "azure_storage_account_name",
-        "AZURE_STORAGE_ACCOUNT_KEY": "azure_storage_account_key",
-        "AZURE_STORAGE_SAS_TOKEN": "azure_storage_sas_token",
-        "AZURE_CLIENT_ID": "azure_client_id",
-        "AZURE_CLIENT_SECRET": "azure_client_secret",
-        "AZURE_TENANT_ID": "azure_tenant_id",
-    }
-    opts = {v: os.environ[k] for k, v in keys.items() if os.environ.get(k)}
-    return opts or None
-
-
 def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.command == "sample":
@@ -113,7 +99,7 @@ def run(argv: list[str]) -> int:
         return 0
     from .lake import open_lake
 
-    lake = open_lake(args.lake, storage_options=_storage_options_from_env())
+    lake = open_lake(args.lake)  # credentials: AZURE_* environment variables
     if args.command == "report":
         from .report import write_report
 

@@ -19,7 +19,7 @@ from . import changes as _changes
 from .dataverse import fno_sql, is_deleted_sql, labels_sql, live_sql, require_columns, table_kind
 from .delta import DeltaSource, quote
 from .errors import KitError, NotDataverseTableError, TableNotFoundError, UnreadableTableError
-from .layouts import Storage, discover
+from .layouts import Storage, discover, storage_options_from_env
 
 # A double-quoted identifier or a bare word, for finding the tables a query names.
 _IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)')
@@ -37,8 +37,11 @@ def open_lake(location, *, storage_options: dict[str, str] | None = None) -> "La
 
     Finds every table (Synapse Link Delta, Fabric Link, a folder of Delta tables, or a single
     Delta table); reads no table log until the table is used. ``storage_options`` are passed to
-    deltalake's object store (account name, key, SAS token, service principal...); they never
-    appear in a repr, a log or an error. Raises ``LakeNotFoundError`` when nothing is found.
+    deltalake's object store (account name, key, SAS token, service principal...); for a URI
+    without them, the ``AZURE_STORAGE_ACCOUNT_NAME`` / ``_ACCOUNT_KEY`` / ``_SAS_TOKEN`` and
+    ``AZURE_CLIENT_ID`` / ``_CLIENT_SECRET`` / ``AZURE_TENANT_ID`` environment variables are
+    used. They never appear in a repr, a log or an error. Raises ``LakeNotFoundError`` when
+    nothing is found.
     """
     return Lake(location, storage_options=storage_options)
 
@@ -47,6 +50,8 @@ class Lake:
     """An opened lake. Index it by table name to get the table's ``DeltaSource``."""
 
     def __init__(self, location, *, storage_options: dict[str, str] | None = None):
+        if storage_options is None and "://" in str(location):
+            storage_options = storage_options_from_env()
         self.storage = Storage(str(location), storage_options)
         self.location = self.storage.location
         found = discover(self.storage)
@@ -54,6 +59,10 @@ class Lake:
         self._duplicates = found.duplicates
         self._con = duckdb.connect()
         self._con.execute("SET TimeZone = 'UTC'")
+        try:  # no bar drawn over CLI output (in Jupyter, DuckDB refuses the setting without ipywidgets)
+            self._con.execute("SET enable_progress_bar = false")
+        except duckdb.Error:
+            pass
         self._registered: set[str] = set()
         self._broken: dict[str, KitError] = {}
 

@@ -55,6 +55,23 @@ def logical_name(folder: str) -> str:
     return name.lower()
 
 
+_ENV_OPTIONS = {
+    "AZURE_STORAGE_ACCOUNT_NAME": "azure_storage_account_name",
+    "AZURE_STORAGE_ACCOUNT_KEY": "azure_storage_account_key",
+    "AZURE_STORAGE_SAS_TOKEN": "azure_storage_sas_token",
+    "AZURE_CLIENT_ID": "azure_client_id",
+    "AZURE_CLIENT_SECRET": "azure_client_secret",
+    "AZURE_TENANT_ID": "azure_tenant_id",
+}
+
+
+def storage_options_from_env() -> dict[str, str] | None:
+    """Storage options from the ``AZURE_*`` environment variables (None when none is set), so
+    credentials stay out of notebooks, command lines and code."""
+    opts = {v: os.environ[k] for k, v in _ENV_OPTIONS.items() if os.environ.get(k)}
+    return opts or None
+
+
 class Storage:
     """Lists folders and reads small files (logs) under a location, local or remote."""
 

@@ -1,0 +1,169 @@
+"""The naive latency query, and why it overstates: ``naive_latency``.
+
+The query most people write first measures latency on the table as it is now:
+``SinkModifiedOn - modifiedon`` for each record's current row. ``SinkModifiedOn`` is stamped
+every time the conversion job writes the row, including when it lands the same row version
+again (a re-sync, a re-initialisation, a retried batch). For such a row the naive query measures
+the time to the *last* landing, not the first: the change was readable in the lake much earlier.
+The kit measures latency to the first landing (``lake.changes``, DEFINITIONS.md).
+
+``naive_latency`` puts both side by side on the same row versions: the versions that are
+current in the snapshot (latest version per ``Id``, soft-deleted rows included) and whose first
+landing the kit knows from the change feed or the commit history (where only the snapshot is
+left, the kit's own ``landed_at`` is ``SinkModifiedOn`` and the two measures agree by
+construction). The only difference is the clock that ends the wait. ``relanded_rows`` lists the
+rows where the two differ, one per row version.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+
+from .analysis import SENTINEL_BEFORE_YEAR, select_tables
+from .dataverse import require_columns
+from .delta import quote
+from .errors import KitError
+
+NAIVE_COLUMNS = {
+    "table": "str",
+    "changes": "int64",
+    "naive_p50_s": "float64",
+    "naive_p95_s": "float64",
+    "naive_p99_s": "float64",
+    "first_p50_s": "float64",
+    "first_p95_s": "float64",
+    "first_p99_s": "float64",
+    "relanded": "int64",
+    "relanded_share": "float64",
+    "relanded_naive_p50_s": "float64",
+    "relanded_first_p50_s": "float64",
+    "snapshot_only": "int64",
+}
+RELANDED_COLUMNS = {
+    "table": "str",
+    "id": "str",
+    "versionnumber": "int64",
+    "modifiedon": "datetime64[us, UTC]",
+    "first_landed": "datetime64[us, UTC]",
+    "sink_modified": "datetime64[us, UTC]",
+    "first_s": "float64",
+    "naive_s": "float64",
+}
+# A row counts as landed again when its SinkModifiedOn is later than its first landing by more
+# than this (seconds): the two clocks of one landing can differ by the job's own run time.
+RELANDED_AFTER_S = 60
+
+
+def naive_latency(lake, tables=None) -> pd.DataFrame:
+    """Naive latency (``SinkModifiedOn - modifiedon`` on the current snapshot) against latency
+    to first landing (``landed_at - modifiedon`` from ``lake.changes``), per table, on the same
+    row versions.
+
+    ``tables``: None (every Dataverse / F&O table with a ``SinkModifiedOn`` column; others are
+    skipped, with a warning for those that are not metadata tables) or a name or list of names
+    (which must have the columns: ``NotDataverseTableError`` otherwise).
+
+    One row per table: ``table``; ``changes`` (row versions compared: current in the
+    snapshot, first landing known from the change feed or the history, ``modifiedon`` after
+    1901 and both latencies >= 0); ``naive_p50_s``, ``naive_p95_s``, ``naive_p99_s`` (seconds,
+    ``SinkModifiedOn - modifiedon``); ``first_p50_s``, ``first_p95_s``, ``first_p99_s``
+    (seconds, ``landed_at - modifiedon``); ``relanded`` (rows whose ``SinkModifiedOn`` is more
+    than a minute after their first landing: landed again later), ``relanded_share`` (fraction
+    0-1 of ``changes``), ``relanded_naive_p50_s`` and ``relanded_first_p50_s`` (the median of
+    each measure over those rows; NULL without any); ``snapshot_only`` (current rows left out
+    because only the snapshot knows their landing). Percentiles interpolate linearly
+    (``quantile_cont``). Computed in DuckDB.
+    """
+    strict = tables is not None
+    names = select_tables(lake, tables, "naive_latency")
+    parts = []
+    for name in names:
+        source = lake[name]
+        try:
+            cols = require_columns(source.name, source.columns, ("Id", "versionnumber", "modifiedon", "SinkModifiedOn"),
+                                   "naive_latency")
+            parts.append(_table_sql(lake, source.name, cols))
+        except KitError as exc:
+            if strict:
+                raise
+            warnings.warn(f"Skipped table {name!r}: {exc}", stacklevel=2)
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in NAIVE_COLUMNS.items()})
+    df = lake.sql("\nunion all\n".join(parts) + "\norder by 1").df()
+    for col, dtype in NAIVE_COLUMNS.items():
+        df[col] = df[col].astype(dtype)
+    return df[list(NAIVE_COLUMNS)].reset_index(drop=True)
+
+
+def relanded_rows(lake, tables=None) -> pd.DataFrame:
+    """The current rows whose naive latency differs from their latency to first landing: one
+    row per row version landed again more than a minute after its first landing (the rows
+    counted in ``naive_latency``'s ``relanded``). Columns: ``table``, ``id``,
+    ``versionnumber``, ``modifiedon``, ``first_landed`` (``landed_at``), ``sink_modified``
+    (``SinkModifiedOn``: the last landing), ``first_s`` and ``naive_s`` (seconds from
+    ``modifiedon``). Ordered by table, then ``naive_s - first_s`` descending."""
+    strict = tables is not None
+    parts = []
+    for name in select_tables(lake, tables, "relanded_rows"):
+        source = lake[name]
+        try:
+            cols = require_columns(source.name, source.columns, ("Id", "versionnumber", "modifiedon", "SinkModifiedOn"),
+                                   "relanded_rows")
+            parts.append(f"select * from ({_pairs_sql(lake, source.name, cols)}) "
+                         f"where naive_s - first_s > {RELANDED_AFTER_S} and method <> 'snapshot'")
+        except KitError as exc:
+            if strict:
+                raise
+            warnings.warn(f"Skipped table {name!r}: {exc}", stacklevel=2)
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in RELANDED_COLUMNS.items()})
+    df = lake.sql("\nunion all\n".join(parts) + '\norder by "table", naive_s - first_s desc, id').df()
+    for col, dtype in RELANDED_COLUMNS.items():
+        df[col] = df[col].astype(dtype)
+    return df[list(RELANDED_COLUMNS)].reset_index(drop=True)
+
+
+def _pairs_sql(lake, name: str, cols: dict[str, str]) -> str:
+    """Per current row version: both latencies (seconds) and the method of its first landing."""
+    view = quote(lake.view(name))
+    changes = lake.changes_sql(name)
+    idc, ver, sink = quote(cols["Id"]), quote(cols["versionnumber"]), quote(cols["SinkModifiedOn"])
+    lit = name.replace("'", "''")
+    return f"""
+    with snap as (
+        select CAST({idc} AS VARCHAR) AS id, CAST({ver} AS BIGINT) AS versionnumber,
+               CAST({sink} AS TIMESTAMPTZ) AS sink_modified
+        from {view}
+        qualify row_number() over (partition by {idc} order by {ver} desc nulls last, {sink} desc nulls last) = 1
+    ),
+    ch as (select id, versionnumber, modifiedon, landed_at, method from ({changes}))
+    select '{lit}' AS "table", s.id, s.versionnumber, c.modifiedon, c.landed_at AS first_landed, s.sink_modified,
+           epoch(c.landed_at) - epoch(c.modifiedon) AS first_s,
+           epoch(s.sink_modified) - epoch(c.modifiedon) AS naive_s,
+           c.method
+    from snap s join ch c on s.id = c.id and s.versionnumber = c.versionnumber
+    where c.modifiedon >= TIMESTAMPTZ '{SENTINEL_BEFORE_YEAR}-01-01 00:00:00+00'
+      and s.sink_modified is not null and c.landed_at is not null
+      and epoch(s.sink_modified) - epoch(c.modifiedon) >= 0 and epoch(c.landed_at) - epoch(c.modifiedon) >= 0"""
+
+
+def _table_sql(lake, name: str, cols: dict[str, str]) -> str:
+    lit = name.replace("'", "''")
+    relanded = f"naive_s - first_s > {RELANDED_AFTER_S}"
+    return f"""
+    select '{lit}' AS "table",
+           count(*) filter (where known) AS changes,
+           quantile_cont(naive_s, 0.5) filter (where known) AS naive_p50_s,
+           quantile_cont(naive_s, 0.95) filter (where known) AS naive_p95_s,
+           quantile_cont(naive_s, 0.99) filter (where known) AS naive_p99_s,
+           quantile_cont(first_s, 0.5) filter (where known) AS first_p50_s,
+           quantile_cont(first_s, 0.95) filter (where known) AS first_p95_s,
+           quantile_cont(first_s, 0.99) filter (where known) AS first_p99_s,
+           count(*) filter (where known and {relanded}) AS relanded,
+           coalesce(count(*) filter (where known and {relanded}) / nullif(count(*) filter (where known), 0), 0) AS relanded_share,
+           quantile_cont(naive_s, 0.5) filter (where known and {relanded}) AS relanded_naive_p50_s,
+           quantile_cont(first_s, 0.5) filter (where known and {relanded}) AS relanded_first_p50_s,
+           count(*) filter (where not known) AS snapshot_only
+    from (select *, method <> 'snapshot' AS known from ({_pairs_sql(lake, name, cols)}))"""
