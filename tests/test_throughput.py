@@ -7,6 +7,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from deltalake import DeltaTable
 
 import kit
 from kit.errors import KitError, NotDataverseTableError
@@ -16,7 +17,7 @@ from lakebuilder import SyncTable, plain_table, record, t
 COLUMNS = [
     "table", "days", "mean_per_day", "p95_per_day", "peak_day", "peak_day_events", "peak_hour_events",
     "peak_5min_events", "limit", "limit_per_day", "utilisation", "headroom", "days_to_limit", "pattern",
-    "reason", "trend_per_day", "limits_exceeded", "excluded", "method",
+    "reason", "trend_per_day", "limits_exceeded", "excluded", "method", "daily_basis",
 ]
 SENTINEL = pd.Timestamp("1900-01-01", tz="UTC").to_pydatetime()
 
@@ -273,3 +274,26 @@ def test_history_before_the_first_commit_is_excluded(tmp_path):
     assert r["peak_day"] == pd.Timestamp(t(8))
     assert r["mean_per_day"] == pytest.approx(3.0)
     assert r["trend_per_day"] == pytest.approx(2.0)
+
+
+def test_vacuumed_feed_takes_daily_statistics_from_the_commit_metrics(tmp_path):
+    """The initial load (day 4), then syncs landing 10, 20 and 40 new versions on days 5-7, one
+    of day 7's updating a day-5 record; then the change data files are vacuumed. The snapshot
+    alone would see 9 (day 5: one record's version moved to day 7), 20 and 40; the merge metrics
+    still say 10, 20, 40 (inserted + updated) per commit day."""
+    tbl = table(tmp_path, "account")
+    tbl.initial([record("old", 1, t(1, 8), t(1, 8))], t(4, 23))
+    tbl.sync(created("d5_", spaced(t(5, 8), 10, 10)), t(5, 23, 59))
+    tbl.sync(created("d6_", spaced(t(6, 8), 20, 10)), t(6, 23, 59))
+    tbl.sync(created("d7_", spaced(t(7, 8), 39, 10)) + [record("d5_0", 2, t(5, 8), t(7, 15))], t(7, 23, 59))
+    tbl.vacuum_change_data()
+    # and the data files the merges rewrote: no row-level history is left but the snapshot.
+    DeltaTable(tbl.path).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+    df = throughput(kit.open_lake(tmp_path))
+    acc = row(df, "account")
+    assert acc["daily_basis"] == "commit_metrics"
+    assert acc["days"] == 3
+    assert acc["mean_per_day"] == pytest.approx((10 + 20 + 40) / 3)
+    assert acc["p95_per_day"] == pytest.approx(np.percentile([10, 20, 40], 95))
+    assert acc["trend_per_day"] == pytest.approx(np.polyfit([0, 1, 2], [10, 20, 40], 1)[0])
+    assert acc["method"] == "snapshot"
