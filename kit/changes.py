@@ -174,7 +174,7 @@ def _feed_sql(con, source: DeltaSource, c: dict, opt: dict, start: int, snapshot
     ranked as (
         select *,
                row_number() over (partition by id, versionnumber order by commit_version) AS nth,
-               count(*) over (partition by id, versionnumber) AS landings
+               count(distinct commit_version) over (partition by id, versionnumber) AS landings
         from landing
     ),
     first_landing as (select * from ranked where nth = 1),

@@ -17,7 +17,10 @@ import os
 import sys
 import warnings
 
-from .errors import KitError
+import duckdb
+
+from .errors import KitError, redact
+from .layouts import storage_options_from_env
 
 DEFAULT_LAKE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_lake")
 
@@ -27,7 +30,7 @@ ANALYSES = {
     "volume": ("kit.volume", "change_volume", ("tables", "by", "when")),
     "throughput": ("kit.throughput", "throughput", ("tables", "actions_per_record")),
     "cadence": ("kit.health", "sync_cadence", ("tables",)),
-    "gaps": ("kit.health", "sync_gaps", ("tables",)),
+    "gaps": ("kit.health", "sync_gaps", ("tables", "outages_only")),
     "freshness": ("kit.health", "freshness", ("as_of",)),
     "anomalies": ("kit.anomalies", "anomalies", ("tables", "metric")),
 }
@@ -62,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
             sp.add_argument("--actions-per-record", type=int, default=5, dest="actions_per_record")
         if "as_of" in opts:
             sp.add_argument("--as-of", dest="as_of", help="UTC time to measure staleness at (default: latest commit)")
+        if "outages_only" in opts:
+            sp.add_argument("--outages-only", action="store_true", dest="outages_only",
+                            help="only the gaps that kept changes waiting")
         if "metric" in opts:
             sp.add_argument("--metric", choices=("volume", "latency"), default="volume")
         output(sp)
@@ -117,6 +123,8 @@ def run(argv: list[str]) -> int:
             value = None
         if opt == "tables" and not value:
             value = None
+        if opt == "outages_only" and not value:
+            value = None
         if value is not None or opt == "by":
             kwargs[opt] = value
     function = getattr(importlib.import_module(module), func)
@@ -133,8 +141,14 @@ def main(argv: list[str] | None = None) -> None:
         except KitError as exc:
             print(f"error: {exc}", file=sys.stderr)
             code = 2
-        except BrokenPipeError:
+        except BrokenPipeError:  # the reader of our output (head, less) went away
             code = 0
+        except (OSError, duckdb.Error) as exc:
+            # A file the OS refused (report path, permissions) or a data file DuckDB could not
+            # read: still one line, with what happened, never a traceback.
+            text = redact(" ".join(str(exc).split()), (storage_options_from_env() or {}).values())
+            print(f"error: {type(exc).__name__}: {text[:500]}", file=sys.stderr)
+            code = 2
     for w in caught:
         print(f"note: {w.message}", file=sys.stderr)
     sys.exit(code)

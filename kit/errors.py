@@ -14,6 +14,10 @@ class KitError(Exception):
     """Base class of every error the kit raises on bad input."""
 
 
+class InvalidOptionError(KitError, ValueError):
+    """An argument is out of its range or not one of the allowed values."""
+
+
 class LakeNotFoundError(KitError):
     """The location does not exist, or holds no table the kit can recognise."""
 

@@ -296,22 +296,22 @@ def outages(lake, tables: list[str], strict: bool, commits: pd.DataFrame | None 
     return df
 
 
-def sync_gaps(lake, tables=None, *, include_quiet: bool = False) -> pd.DataFrame:
-    """The outages: one row per interval between consecutive sync commits longer than 3 times
-    the table's median interval (strictly longer) during which changes were kept waiting.
+def sync_gaps(lake, tables=None, *, outages_only: bool = False) -> pd.DataFrame:
+    """Gaps: one row per interval between consecutive sync commits longer than 3 times the
+    table's median interval (strictly longer), with ``waiting``: how many changes it held back.
 
-    ``tables`` as in ``sync_cadence``.
+    ``tables`` as in ``sync_cadence``. ``outages_only=True`` keeps the outages: the gaps that
+    kept at least one change waiting.
 
-    Quiet intervals are not outages. A conversion job commits only when it has rows to land
-    (and a commit that lands no row is not a sync), so a table nobody touches overnight has no
-    sync from evening to morning: a long interval by the log, but nothing waited. An interval is
-    an outage when at least one change was kept waiting by it: modified after its start and at
+    Not every gap is an outage. A conversion job commits only when it has rows to land (and a
+    commit that lands no row is not a sync), so a table nobody touches overnight has no sync
+    from evening to morning: a long interval by the log, but nothing waited (``waiting`` = 0).
+    An interval is an outage when at least one change was kept waiting by it: modified after its start and at
     least two median intervals before its end (a run in between would have landed it, unless
     the export itself held it back longer than an interval: one interval of slack absorbs the
     job's runtime and ordinary export delays), and landed by the commit that ended it
     (``landed_at`` from that cutoff to one minute after the end; a change that landed even
-    later waited for something else). ``include_quiet=True`` lists the quiet long intervals too
-    (``waiting`` = 0): every interval DEFINITIONS.md's rule alone selects.
+    later waited for something else).
 
     Columns (methods: the Delta log, as ``sync_cadence``, for the intervals; ``lake.changes``
     for ``waiting``):
@@ -321,13 +321,13 @@ def sync_gaps(lake, tables=None, *, include_quiet: bool = False) -> pd.DataFrame
     - ``end``: time of the sync commit that ended it (UTC).
     - ``seconds``: ``end - start`` in seconds (float).
     - ``waiting``: changes the gap kept waiting (count, as defined above; nullable integer):
-      NA when the table's changes could not be read (the gap is then listed).
+      NA when the table's changes could not be read (the gap is then listed as an outage).
 
     The time after the last sync is not a gap: it is what ``freshness`` measures. A table with
     two sync commits has one interval, never longer than 3 times itself: no gap.
     """
     names, strict = _resolve(lake, tables, "sync_gaps")
-    return outages(lake, names, strict, include_quiet=include_quiet)
+    return outages(lake, names, strict, include_quiet=not outages_only)
 
 
 def freshness(lake, as_of=None, tables=None) -> pd.DataFrame:

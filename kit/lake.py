@@ -17,8 +17,8 @@ import pandas as pd
 
 from . import changes as _changes
 from .dataverse import fno_sql, is_deleted_sql, labels_sql, live_sql, require_columns, table_kind
-from .delta import DeltaSource, quote
-from .errors import KitError, NotDataverseTableError, TableNotFoundError, UnreadableTableError
+from .delta import DeltaSource, quote, translate_error
+from .errors import KitError, TableNotFoundError
 from .layouts import Storage, discover, storage_options_from_env
 
 # A double-quoted identifier or a bare word, for finding the tables a query names.
@@ -203,18 +203,21 @@ class Lake:
         commits = source.commits
         out["last_commit"] = commits[-1].committed_at if commits else None
         view = quote(self.view(source.name))
-        if kind in ("dataverse", "finance_operations"):
-            cols = {c.lower(): c for c in source.columns}
-            deleted = f"count(*) filter (where {is_deleted_sql(cols['isdelete'])})" if "isdelete" in cols else "0"
-            live = live_sql(source.name, source.columns)
-            total, deleted_rows = self._con.sql(f"select count(*), {deleted} from {view}").fetchall()[0]
-            (live_rows,) = self._con.sql(f"select count(*) from ({live})").fetchall()[0]
-            out.update(rows=total, deleted_rows=deleted_rows, live_rows=live_rows)
-        else:
-            rows = source.stats_rows()
-            if rows is None:
-                (rows,) = self._con.sql(f"select count(*) from {view}").fetchall()[0]
-            out["rows"] = rows
+        try:  # a corrupt data file surfaces only when DuckDB reads it
+            if kind in ("dataverse", "finance_operations"):
+                cols = {c.lower(): c for c in source.columns}
+                deleted = f"count(*) filter (where {is_deleted_sql(cols['isdelete'])})" if "isdelete" in cols else "0"
+                live = live_sql(source.name, source.columns)
+                total, deleted_rows = self._con.sql(f"select count(*), {deleted} from {view}").fetchall()[0]
+                (live_rows,) = self._con.sql(f"select count(*) from ({live})").fetchall()[0]
+                out.update(rows=total, deleted_rows=deleted_rows, live_rows=live_rows)
+            else:
+                rows = source.stats_rows()
+                if rows is None:
+                    (rows,) = self._con.sql(f"select count(*) from {view}").fetchall()[0]
+                out["rows"] = rows
+        except duckdb.Error as exc:
+            raise translate_error(source.name, exc, self.storage.secrets()) from None
 
     @property
     def as_of(self) -> datetime:

@@ -82,6 +82,12 @@ class Storage:
         self.remote = bool(parsed.scheme) and len(parsed.scheme) > 1 and parsed.scheme != "file"
         if parsed.scheme == "file":
             self.location = parsed.path
+        if self.remote and parsed.query:
+            # A SAS token pasted into the URI: table paths are built by appending to the
+            # location, so the token moves into the options (and out of every path and repr).
+            if not any(k.lower() in ("azure_storage_sas_token", "sas_token") for k in self._options):
+                self._options["azure_storage_sas_token"] = parsed.query
+            self.location = parsed._replace(query="").geturl()
         self._fs = None
 
     def __repr__(self) -> str:

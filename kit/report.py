@@ -79,7 +79,7 @@ def collect(lake) -> dict:
     run("throughput", throughput, lake)
     run("limits", limits_table)
     run("cadence", sync_cadence, lake)
-    run("gaps", sync_gaps, lake)
+    run("gaps", sync_gaps, lake, outages_only=True)
     run("freshness", freshness, lake)
     run("anomalies", anomalies, lake, metric="volume")
     run("anomalies_latency", anomalies, lake, metric="latency")

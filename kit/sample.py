@@ -165,6 +165,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .errors import InvalidOptionError
+
 __all__ = ["generate", "main"]
 
 # ----------------------------------------------------------------------------------- the clock
@@ -1786,8 +1788,8 @@ def prepare_dest(dest: Path) -> None:
     """An empty folder, or a previous sample (recognised by its TRUTH.json) to replace."""
     if dest.exists() and any(dest.iterdir()):
         if not (dest / "TRUTH.json").exists():
-            raise FileExistsError(f"{dest} is not empty and holds no sample lake (no TRUTH.json); "
-                                  "choose an empty or new folder")
+            raise InvalidOptionError(f"{dest} is not empty and holds no sample lake (no TRUTH.json): "
+                                     "choose an empty or new folder.")
         for part in ("deltalake", "Tables", "TRUTH.json"):
             p = dest / part
             if p.is_dir():
@@ -1800,11 +1802,11 @@ def prepare_dest(dest: Path) -> None:
 def generate(dest, *, days: int = 28, scale: float = 1.0, seed: int = 7, layout: str = "synapse") -> dict:
     """Write the sample lake to dest and return its truth (also written as dest/TRUTH.json)."""
     if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
+        raise InvalidOptionError(f"layout must be one of {LAYOUTS}, not {layout!r}.")
     if not 7 <= int(days) <= 366:
-        raise ValueError("days must be between 7 and 366")
+        raise InvalidOptionError(f"days must be between 7 and 366, not {days}.")
     if not 0 < scale <= 1000:
-        raise ValueError("scale must be positive (and at most 1000)")
+        raise InvalidOptionError(f"scale must be positive (and at most 1000), not {scale}.")
     dest = Path(dest)
     prepare_dest(dest)
     window = Window(END - int(days) * DAY, END, int(days))

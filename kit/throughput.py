@@ -22,6 +22,7 @@ import pandas as pd
 from .analysis import METHOD_LABEL_SQL, SENTINEL_BEFORE_YEAR, analysed_changes, typed_frame
 from .delta import literal
 from .errors import KitError
+from .health import is_sync
 
 LIMITS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "limits.json")
 LIMIT_FIELDS = ("id", "name", "figure", "unit", "window_seconds", "applies_to", "cost_per_event", "source", "as_of")
@@ -277,7 +278,7 @@ def _daily_from_commits(lake, stats: pd.DataFrame) -> pd.DataFrame:
     false growth trend). The sync commits' own merge metrics survive a vacuum: rows inserted +
     rows updated = row versions landed that commit (re-landings included, a fraction of a
     percent). So for those tables the daily series is that, per UTC day of the commit (the
-    landed clock), from the day after the initial load (which lands history, not activity).
+    landed clock), from the day after the initial load (version 0: it lands history, not activity).
     Peaks stay row-level on the modified clock: exact where the feed reaches, lower bounds
     before.
     """
@@ -289,7 +290,9 @@ def _daily_from_commits(lake, stats: pd.DataFrame) -> pd.DataFrame:
         if cover.complete:
             continue
         h = lake.history(name)
-        syncs = h[h["data_change"] & h["operation"].isin(["MERGE", "WRITE"]) & (h["version"] > h["version"].min())]
+        # Version 0 is the initial load: it lands history, not the day's activity.
+        columns = ["operation", "data_change", "rows_inserted", "rows_updated"]
+        syncs = h[[is_sync(*c) and v != 0 for c, v in zip(h[columns].itertuples(index=False), h["version"])]]
         landed = syncs["rows_inserted"].astype("Float64").fillna(0) + syncs["rows_updated"].astype("Float64").fillna(0)
         if syncs.empty or syncs[["rows_inserted", "rows_updated"]].isna().all(axis=None):
             continue  # the writer recorded no metrics: keep the row-level figures
@@ -451,6 +454,8 @@ def _read_limits_file(path: str) -> list[dict]:
             data = json.load(fh)
     except FileNotFoundError:
         raise KitError(f"No limits file at {path!r}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KitError(f"Cannot read the limits file {path!r}: {getattr(exc, 'strerror', None) or exc}.") from None
     except json.JSONDecodeError as exc:
         raise KitError(f"The limits file {path!r} is not valid JSON ({exc}).") from None
     entries = data.get("limits") if isinstance(data, dict) else data

@@ -287,10 +287,12 @@ readings.cadence_table(cadence)"""),
     code("charts.cadence(cadence)"),
     md("""## Gaps and outages
 
-A gap is an interval longer than three times the table's usual one. Gaps that several tables
-share are an outage of the link (shaded); a gap in one table alone is that table's problem
-(its entity settings, or an error in its conversion)."""),
-    code("""gaps = kit.sync_gaps(lake)
+A gap is an interval between syncs longer than three times the table's usual one. The link
+commits only when it has rows to land, so quiet nights and weekends are gaps too; the ones that
+matter are the gaps that kept changes waiting: the outages, listed here (`outages_only=True`).
+Outages that several tables share are an outage of the link (shaded); one in a single table
+alone is that table's problem (its entity settings, or an error in its conversion)."""),
+    code("""gaps = kit.sync_gaps(lake, outages_only=True)
 readings.gaps_table(gaps)"""),
     code("""window = readings.observed_window(lake)
 charts.gaps(gaps, tables=readings.analysed_tables(lake), start=window[0], end=window[1],

@@ -70,3 +70,40 @@ def test_volume_by_day_counts_the_changes(lake):
             "creates": 2, "updates": 1, "deletes": 0, "total": 3, "method": "change_feed",
         }
     ]
+
+
+def test_a_report_path_that_cannot_be_written_is_one_line(lake, tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    out = run("report", lake, "-o", str(tmp_path / "a-file" / "report.html"))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "a-file" in lines[0], out.stderr
+
+
+def test_bad_sample_options_are_one_line(tmp_path):
+    out = run("sample", str(tmp_path / "s"), "--days", "3")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == ["error: days must be between 7 and 366, not 3."]
+
+
+def test_a_corrupt_data_file_spoils_only_its_table(tmp_path):
+    """The footer survives, the pages do not: DuckDB fails only when it reads the data."""
+    import glob
+    import os
+
+    for name in ("account", "contact"):
+        table = SyncTable(str(tmp_path / "deltalake" / f"{name}_partitioned"))
+        table.initial([record(f"{name}-a", 1, t(5, 8), t(5, 8, 10))], t(5, 9))
+    path = glob.glob(str(tmp_path / "deltalake" / "account_partitioned" / "**" / "*.parquet"), recursive=True)[0]
+    data = bytearray(open(path, "rb").read())
+    for i in range(4, len(data) // 2):
+        data[i] = 0xFF
+    open(path, "wb").write(bytes(data))
+    os.utime(path)
+    out = run("tables", str(tmp_path), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = {r["table"]: r for r in json.loads(out.stdout)}
+    assert rows["contact"]["error"] is None and rows["contact"]["rows"] == 1
+    assert rows["account"]["error"].startswith("Table 'account' cannot be read")
+    out = run("volume", str(tmp_path), "--table", "account")
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr

@@ -149,9 +149,9 @@ def test_sync_cadence_of_every_table(lake):
     assert team["first_commit"] == team["last_commit"] == pd.Timestamp(t(5, 0))
 
 
-def test_sync_gaps_finds_the_hole(lake):
+def test_sync_gaps_outages_are_the_hole(lake):
     with pytest.warns(UserWarning, match="plain"):
-        gaps = sync_gaps(lake)
+        gaps = sync_gaps(lake, outages_only=True)
     assert list(gaps.columns) == ["table", "start", "end", "seconds", "waiting"]
     # account: 18000 > 3 * 3600, and the change modified at 05:30 waited; lead's 10800 is
     # exactly 3 x its median (not longer): no gap; quiet's 6 hours kept nothing waiting; the
@@ -162,8 +162,9 @@ def test_sync_gaps_finds_the_hole(lake):
     assert str(gaps["waiting"].dtype) == "Int64"
 
 
-def test_sync_gaps_can_list_quiet_intervals(lake):
-    gaps = sync_gaps(lake, ["account", "quiet", "lead"], include_quiet=True)
+def test_sync_gaps_lists_every_long_interval(lake):
+    """DEFINITIONS' rule: every interval longer than 3x the median, quiet ones with waiting 0."""
+    gaps = sync_gaps(lake, ["account", "quiet", "lead"])
     assert gaps[["table", "start", "end", "seconds", "waiting"]].values.tolist() == [
         ["account", pd.Timestamp(t(5, 4)), pd.Timestamp(t(5, 9)), 18000.0, 1],
         ["quiet", pd.Timestamp(t(5, 4)), pd.Timestamp(t(5, 10)), 21600.0, 0],

@@ -215,3 +215,15 @@ def test_malformed_account_key_is_refused_without_echoing_it(no_proxy):
     with pytest.raises(kit.KitError, match="not valid base64") as info:
         kit.open_lake("abfss://c@kitnosuchacct0004.dfs.core.windows.net/", storage_options={"account_key": bad})
     assert bad not in str(info.value)
+
+
+def test_sas_token_in_the_uri_moves_into_the_options():
+    """Table paths are built by appending to the location: a token left in the URI would end up
+    in the middle of every path (and in reprs)."""
+    from kit.layouts import Storage
+
+    token = "sv=2024-05-04&sig=SECRETSIGNATURE123"
+    storage = Storage(f"abfss://c@acct.dfs.core.windows.net/lake?{token}")
+    assert storage.join("deltalake", "account_partitioned") == "abfss://c@acct.dfs.core.windows.net/lake/deltalake/account_partitioned"
+    assert storage.storage_options == {"azure_storage_sas_token": token}
+    assert "SECRETSIGNATURE123" not in repr(storage)

@@ -52,6 +52,11 @@ def quietly(fn, *args, **kwargs):
 
 @pytest.fixture(scope="module")
 def gaps(lake):
+    return quietly(sync_gaps, lake, outages_only=True)
+
+
+@pytest.fixture(scope="module")
+def all_gaps(lake):
     return quietly(sync_gaps, lake)
 
 
@@ -86,6 +91,14 @@ def test_sync_gaps_find_the_outage(truth, gaps):
             hits = mine[(mine["start"] <= start + slack) & (mine["end"] >= end - slack) & (mine["end"] <= end + slack)]
         assert len(hits) == 1, f"{table}: outage {start} - {end} not found in\n{mine}"
         assert hits.iloc[0]["waiting"] > 0
+
+
+def test_every_long_interval_holds_the_outage_and_only_it_kept_changes_waiting(truth, gaps, all_gaps):
+    """Without outages_only, quiet nights are listed too (DEFINITIONS' rule), with nothing
+    waiting; the outages are exactly its rows that kept changes waiting."""
+    assert len(all_gaps) > len(gaps)
+    waited = all_gaps[(all_gaps["waiting"] != 0).fillna(True)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(waited, gaps.reset_index(drop=True))
 
 
 def test_no_other_gaps(truth, gaps):
