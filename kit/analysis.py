@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 
+from .delta import literal
 from .errors import KitError
 
 BY_VALUES = ("hour", "day", "week")
@@ -99,7 +100,7 @@ def analysed_changes(lake, tables, needed_for: str) -> tuple[list[str], str | No
 def tables_values_sql(names: list[str]) -> str:
     """SQL of a one-column relation ``"table"`` listing ``names`` (for one row per table,
     changes or not)."""
-    rows = ", ".join("(" + "'" + n.replace("'", "''") + "')" for n in names)
+    rows = ", ".join(f"({literal(n)})" for n in names)
     return f'select * from (values {rows}) AS t("table")'
 
 

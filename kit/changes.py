@@ -32,7 +32,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from .dataverse import column_map, is_deleted_sql, require_columns
+from .dataverse import column_map, is_deleted_sql, latest_version_sql, require_columns
 from .delta import DeltaSource, FeedFactory, literal, quote
 
 CHANGE_COLUMNS = ("table", "id", "versionnumber", "change", "modifiedon", "landed_at", "landings", "method")
@@ -81,7 +81,7 @@ def changes_sql(con, source: DeltaSource, view: str) -> str:
     have = column_map(cols)
     opt = {k: have.get(k.lower()) for k in ("IsDelete", "SinkCreatedOn", "SinkModifiedOn", "createdon")}
     cover = coverage(source)
-    snapshot = _snapshot_sql(source.name, view, c, opt)
+    snapshot = _snapshot_sql(source.name, view, cols, c, opt)
     if cover.method == "change_feed":
         sql = _feed_sql(con, source, c, opt, cover.feed_from_version, snapshot)
     elif cover.method == "history":
@@ -99,7 +99,7 @@ def _deleted(col: str | None) -> str:
     return is_deleted_sql(col) if col else "false"
 
 
-def _snapshot_sql(table: str, view: str, c: dict, opt: dict) -> str:
+def _snapshot_sql(table: str, view: str, columns: list[str], c: dict, opt: dict) -> str:
     """Each Id's latest version in the snapshot, with the snapshot rule's classification."""
     created = opt["createdon"]
     if created:
@@ -109,22 +109,17 @@ def _snapshot_sql(table: str, view: str, c: dict, opt: dict) -> str:
         )
     else:
         is_create = "true"
-    order = [f"{quote(c['versionnumber'])} desc nulls last"]
-    if opt["SinkModifiedOn"]:
-        order.append(f"{quote(opt['SinkModifiedOn'])} desc nulls last")
-    return f"""
-        select {literal(table)} AS "table",
-               CAST({quote(c['Id'])} AS VARCHAR) AS id,
-               CAST({quote(c['versionnumber'])} AS BIGINT) AS versionnumber,
-               case when {_deleted(opt['IsDelete'])} then 'delete'
-                    when {is_create} then 'create' else 'update' end AS change,
-               CAST({quote(c['modifiedon'])} AS TIMESTAMPTZ) AS modifiedon,
-               {_expr(opt['SinkModifiedOn'], 'TIMESTAMPTZ')} AS landed_at,
-               CAST(NULL AS BIGINT) AS landings,
-               'snapshot' AS method
-        from {quote(view)}
-        qualify row_number() over (partition by {quote(c['Id'])} order by {', '.join(order)}) = 1
-    """
+    select = f"""
+        {literal(table)} AS "table",
+        CAST({quote(c['Id'])} AS VARCHAR) AS id,
+        CAST({quote(c['versionnumber'])} AS BIGINT) AS versionnumber,
+        case when {_deleted(opt['IsDelete'])} then 'delete'
+             when {is_create} then 'create' else 'update' end AS change,
+        CAST({quote(c['modifiedon'])} AS TIMESTAMPTZ) AS modifiedon,
+        {_expr(opt['SinkModifiedOn'], 'TIMESTAMPTZ')} AS landed_at,
+        CAST(NULL AS BIGINT) AS landings,
+        'snapshot' AS method"""
+    return latest_version_sql(view, columns, select)
 
 
 def _feed_sql(con, source: DeltaSource, c: dict, opt: dict, start: int, snapshot: str) -> str:

@@ -176,21 +176,6 @@ def _floor_log(v: np.ndarray, floor: float = 0.1) -> np.ndarray:
     return out
 
 
-def _fmt_int(v) -> str:
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{int(round(float(v))):,}"
-
-
-def _fmt_minutes(seconds) -> str:
-    if seconds is None or pd.isna(seconds):
-        return "n/a"
-    m = float(seconds) / 60
-    if m < 1:
-        return f"{float(seconds):.0f} s"
-    if m < 120:
-        return f"{m:.1f} min"
-    return f"{m / 60:.1f} h"
-
-
 def _table_order(df: pd.DataFrame, by: str, ascending: bool = True) -> list[str]:
     """Tables ordered for a horizontal bar chart: plotly draws the first category at the
     bottom, so the largest value ends up on top when ``ascending``."""

@@ -47,18 +47,26 @@ def is_deleted_sql(column: str) -> str:
     return f"coalesce(lower(CAST({quote(column)} AS VARCHAR)) in ('true', '1'), false)"
 
 
+def latest_version_sql(view: str, columns: list[str], select: str = "*") -> str:
+    """``select`` over each Id's latest row of ``view``: the highest ``versionnumber``, then
+    the latest ``SinkModifiedOn`` (duplicate versionnumbers occur: retries). Soft-deleted rows
+    are kept; ``live_sql`` drops them."""
+    cols = column_map(columns)
+    c = require_columns(view, columns, ("Id", "versionnumber"), "the latest version per Id")
+    order = [f"{quote(c['versionnumber'])} desc nulls last"]
+    if "sinkmodifiedon" in cols:
+        order.append(f"{quote(cols['sinkmodifiedon'])} desc nulls last")
+    return (
+        f"select {select} from {quote(view)} qualify row_number() over "
+        f"(partition by {quote(c['Id'])} order by {', '.join(order)}) = 1"
+    )
+
+
 def live_sql(view: str, columns: list[str]) -> str:
     """The latest version per Id (highest versionnumber, then SinkModifiedOn), soft-deleted
     records dropped."""
     cols = column_map(columns)
-    c = require_columns(view, columns, ("Id", "versionnumber"), "the live state")
-    order = [f"{quote(c['versionnumber'])} desc nulls last"]
-    if "sinkmodifiedon" in cols:
-        order.append(f"{quote(cols['sinkmodifiedon'])} desc nulls last")
-    latest = (
-        f"select * from {quote(view)} qualify row_number() over "
-        f"(partition by {quote(c['Id'])} order by {', '.join(order)}) = 1"
-    )
+    latest = latest_version_sql(view, columns)
     if "isdelete" not in cols:
         return latest
     return f"select * from ({latest}) where not {is_deleted_sql(cols['isdelete'])}"

@@ -556,7 +556,10 @@ _METRIC_KEYS = {
     "rows_copied": ("numTargetRowsCopied", "numCopiedRows", "num_target_rows_copied", "num_copied_rows"),
     "source_rows": ("numSourceRows", "num_source_rows"),
 }
-_WRITE_OPS = {"WRITE", "CREATE TABLE AS SELECT", "REPLACE TABLE AS SELECT", "CREATE OR REPLACE TABLE AS SELECT", "STREAMING UPDATE"}
+#: Operations that write rows without merging (an append, an initial load). Spark and delta-rs names.
+WRITE_OPERATIONS = frozenset(
+    {"WRITE", "CREATE TABLE AS SELECT", "REPLACE TABLE AS SELECT", "CREATE OR REPLACE TABLE AS SELECT", "STREAMING UPDATE"}
+)
 
 
 def _metric(metrics: dict, keys: tuple[str, ...]) -> int | None:
@@ -571,7 +574,7 @@ def _metric(metrics: dict, keys: tuple[str, ...]) -> int | None:
 
 def _metrics(c: Commit) -> dict:
     out = {name: _metric(c.metrics, keys) for name, keys in _METRIC_KEYS.items()}
-    if c.operation in _WRITE_OPS and out["rows_inserted"] is None:
+    if c.operation in WRITE_OPERATIONS and out["rows_inserted"] is None:
         # An append or initial load inserts every row it writes.
         out["rows_inserted"] = _metric(c.metrics, ("numOutputRows", "num_added_rows"))
     return out

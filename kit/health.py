@@ -30,20 +30,11 @@ import duckdb
 import pandas as pd
 
 from .analysis import changes_union_sql
-from .delta import literal
+from .delta import WRITE_OPERATIONS, literal
 from .errors import KitError
 
-#: Operations that land row versions (besides MERGE). Spark and delta-rs names.
-WRITE_OPERATIONS = frozenset(
-    {
-        "MERGE",
-        "WRITE",
-        "STREAMING UPDATE",
-        "CREATE TABLE AS SELECT",
-        "REPLACE TABLE AS SELECT",
-        "CREATE OR REPLACE TABLE AS SELECT",
-    }
-)
+#: Operations that land row versions: MERGE (the incremental sync) and the plain writes.
+SYNC_OPERATIONS = frozenset({"MERGE"}) | WRITE_OPERATIONS
 #: An interval longer than this many times the table's median interval is a gap (an outage when
 #: changes waited in it).
 GAP_FACTOR = 3.0
@@ -80,7 +71,7 @@ def utc_timestamp(value, name: str = "as_of") -> pd.Timestamp:
 
 def is_sync(operation, data_change, rows_inserted, rows_updated) -> bool:
     """The sync rule of this module's docstring, for one commit."""
-    if operation not in WRITE_OPERATIONS or not data_change:
+    if operation not in SYNC_OPERATIONS or not data_change:
         return False
     if pd.isna(rows_inserted) and pd.isna(rows_updated):
         return True  # the writer recorded no metrics: a data-changing MERGE/WRITE is a sync

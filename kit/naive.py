@@ -22,8 +22,8 @@ import warnings
 import pandas as pd
 
 from .analysis import SENTINEL_BEFORE_YEAR, select_tables
-from .dataverse import require_columns
-from .delta import quote
+from .dataverse import latest_version_sql, require_columns
+from .delta import literal, quote
 from .errors import KitError
 
 NAIVE_COLUMNS = {
@@ -127,19 +127,17 @@ def relanded_rows(lake, tables=None) -> pd.DataFrame:
 
 def _pairs_sql(lake, name: str, cols: dict[str, str]) -> str:
     """Per current row version: both latencies (seconds) and the method of its first landing."""
-    view = quote(lake.view(name))
     changes = lake.changes_sql(name)
     idc, ver, sink = quote(cols["Id"]), quote(cols["versionnumber"]), quote(cols["SinkModifiedOn"])
-    lit = name.replace("'", "''")
+    latest = latest_version_sql(
+        lake.view(name), lake[name].columns,
+        f"CAST({idc} AS VARCHAR) AS id, CAST({ver} AS BIGINT) AS versionnumber, "
+        f"CAST({sink} AS TIMESTAMPTZ) AS sink_modified",
+    )
     return f"""
-    with snap as (
-        select CAST({idc} AS VARCHAR) AS id, CAST({ver} AS BIGINT) AS versionnumber,
-               CAST({sink} AS TIMESTAMPTZ) AS sink_modified
-        from {view}
-        qualify row_number() over (partition by {idc} order by {ver} desc nulls last, {sink} desc nulls last) = 1
-    ),
+    with snap as ({latest}),
     ch as (select id, versionnumber, modifiedon, landed_at, method from ({changes}))
-    select '{lit}' AS "table", s.id, s.versionnumber, c.modifiedon, c.landed_at AS first_landed, s.sink_modified,
+    select {literal(name)} AS "table", s.id, s.versionnumber, c.modifiedon, c.landed_at AS first_landed, s.sink_modified,
            epoch(c.landed_at) - epoch(c.modifiedon) AS first_s,
            epoch(s.sink_modified) - epoch(c.modifiedon) AS naive_s,
            c.method
@@ -150,10 +148,9 @@ def _pairs_sql(lake, name: str, cols: dict[str, str]) -> str:
 
 
 def _table_sql(lake, name: str, cols: dict[str, str]) -> str:
-    lit = name.replace("'", "''")
     relanded = f"naive_s - first_s > {RELANDED_AFTER_S}"
     return f"""
-    select '{lit}' AS "table",
+    select {literal(name)} AS "table",
            count(*) filter (where known) AS changes,
            quantile_cont(naive_s, 0.5) filter (where known) AS naive_p50_s,
            quantile_cont(naive_s, 0.95) filter (where known) AS naive_p95_s,
