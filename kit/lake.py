@@ -32,7 +32,7 @@ TABLE_COLUMNS = (
 )
 
 
-def open_lake(location, *, storage_options: dict[str, str] | None = None) -> "Lake":
+def open_lake(location, *, storage_options: dict[str, str] | None = None, cache_changes: bool = True) -> "Lake":
     """Open a lake: a local folder or an Azure storage / OneLake URI.
 
     Finds every table (Synapse Link Delta, Fabric Link, a folder of Delta tables, or a single
@@ -42,14 +42,17 @@ def open_lake(location, *, storage_options: dict[str, str] | None = None) -> "La
     ``AZURE_CLIENT_ID`` / ``_CLIENT_SECRET`` / ``AZURE_TENANT_ID`` environment variables are
     used. They never appear in a repr, a log or an error. Raises ``LakeNotFoundError`` when
     nothing is found.
+
+    ``cache_changes``: keep each table's ``changes()`` in DuckDB once computed (see
+    ``Lake.changes_sql``); False recomputes them in every query: less memory, slower analyses.
     """
-    return Lake(location, storage_options=storage_options)
+    return Lake(location, storage_options=storage_options, cache_changes=cache_changes)
 
 
 class Lake:
     """An opened lake. Index it by table name to get the table's ``DeltaSource``."""
 
-    def __init__(self, location, *, storage_options: dict[str, str] | None = None):
+    def __init__(self, location, *, storage_options: dict[str, str] | None = None, cache_changes: bool = True):
         if storage_options is None and "://" in str(location):
             storage_options = storage_options_from_env()
         self.storage = Storage(str(location), storage_options)
@@ -64,6 +67,8 @@ class Lake:
         except duckdb.Error:
             pass
         self._registered: set[str] = set()
+        self._cache_changes = cache_changes
+        self._changes_tables: dict[str, str] = {}
         self._broken: dict[str, KitError] = {}
 
     def __repr__(self) -> str:
@@ -306,14 +311,31 @@ class Lake:
         (create | update | delete), ``modifiedon``, ``landed_at`` (first landing, UTC),
         ``landings`` (commits that landed it; NULL when only the snapshot is known),
         ``method`` (change_feed | history | snapshot). See ``kit.changes`` for the rules and
-        ``coverage()`` for how far back they are exact. Streams in DuckDB."""
+        ``coverage()`` for how far back they are exact. Computed in DuckDB from the change feed or
+        files (never in pandas); kept for the lake's lifetime unless ``cache_changes=False``."""
         return self._con.sql(self.changes_sql(table))
 
     def changes_sql(self, table: str) -> str:
-        """The SQL behind ``changes(table)``, for composing larger queries on ``connection``."""
+        """The SQL behind ``changes(table)``, for composing larger queries on ``connection``.
+
+        With ``cache_changes`` (the default), the first call computes the table's changes in
+        DuckDB, streaming from the change feed / files, into a temporary table (DuckDB spills it
+        to disk under memory pressure); later calls read that. The lake reads one snapshot per
+        table, so the cache cannot go stale."""
         source = self[table]
-        view = self.view(source.name)
-        return _changes.changes_sql(self._con, source, view)
+        cached = self._changes_tables.get(source.name)
+        if cached is not None:
+            return f"select * from {quote(cached)}"
+        sql = _changes.changes_sql(self._con, source, self.view(source.name))
+        if not self._cache_changes:
+            return sql
+        cached = f"__kit_changes_{len(self._changes_tables)}"
+        try:
+            self._con.execute(f"create temp table {quote(cached)} as {sql}")
+        except duckdb.Error as exc:
+            raise translate_error(source.name, exc, self.storage.secrets()) from None
+        self._changes_tables[source.name] = cached
+        return f"select * from {quote(cached)}"
 
     def coverage(self, table: str) -> _changes.Coverage:
         """Which method ``changes()`` uses for the table and from when it is exact."""

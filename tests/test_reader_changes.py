@@ -300,3 +300,20 @@ def test_history_method_with_filename_column_and_added_column(tmp_path):
         row("N2", 1, "create", t(4, 9), t(5, 0), 1, "history", "annotation"),
         row("N2", 2, "delete", t(5, 0, 30), t(5, 1), 1, "history", "annotation"),
     ]
+
+
+def test_cached_changes_equal_recomputed_ones():
+    """The per-lake cache of changes() must not change a row (sample lake: feed + snapshot)."""
+    import os
+
+    import pandas as pd
+
+    import kit
+
+    sample = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_lake")
+    order = "id, versionnumber"
+    for table in ("email", "salesline"):
+        cached = kit.open_lake(sample).changes(table).order(order).df()
+        fresh = kit.open_lake(sample, cache_changes=False).changes(table).order(order).df()
+        pd.testing.assert_frame_equal(cached, fresh)
+        assert len(cached) > 1000
