@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         if "when" in opts:
             sp.add_argument("--when", choices=("modified", "landed"), default="modified")
         if "actions_per_record" in opts:
-            sp.add_argument("--actions-per-record", type=int, default=5, dest="actions_per_record")
+            sp.add_argument("--actions-per-record", type=float, default=5, dest="actions_per_record")
         if "as_of" in opts:
             sp.add_argument("--as-of", dest="as_of", help="UTC time to measure staleness at (default: latest commit)")
         if "outages_only" in opts:
@@ -87,7 +87,7 @@ def _print(df, fmt: str) -> None:
     if fmt == "csv":
         df.to_csv(sys.stdout, index=False)
     elif fmt == "json":
-        sys.stdout.write(df.to_json(orient="records", date_format="iso", date_unit="s") + "\n")
+        sys.stdout.write(df.to_json(orient="records", date_format="iso", date_unit="ms") + "\n")
     else:
         import pandas as pd
 

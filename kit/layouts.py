@@ -181,6 +181,8 @@ class Storage:
             infos = self._remote_fs().get_file_info(pafs.FileSelector(self._remote_path(uri)))
         except FileNotFoundError:
             return []
+        except OSError as exc:
+            raise self._remote_error("list", uri, exc) from None
         return sorted(
             (i.base_name, i.size or 0, i.mtime.timestamp() if i.mtime else 0.0)
             for i in infos
@@ -191,8 +193,18 @@ class Storage:
         if not self.remote:
             with open(uri, "rb") as fh:
                 return fh.read()
-        with self._remote_fs().open_input_stream(self._remote_path(uri)) as fh:
-            return fh.read()
+        try:
+            with self._remote_fs().open_input_stream(self._remote_path(uri)) as fh:
+                return fh.read()
+        except OSError as exc:
+            raise self._remote_error("read", uri, exc) from None
+
+    def _remote_error(self, verb: str, uri: str, exc: OSError) -> KitError:
+        """A storage failure (authentication, network) as a KitError, credentials masked."""
+        return KitError(
+            f"Cannot {verb} {display_location(uri)!r}: {redact(str(exc), self.secrets())}. "
+            "Check the credentials (storage_options or AZURE_* variables) and the network."
+        )
 
     def exists(self, uri: str) -> bool:
         if not self.remote:

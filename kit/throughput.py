@@ -313,7 +313,7 @@ def _daily_from_commits(lake, stats: pd.DataFrame) -> pd.DataFrame:
 def _first_day(lake, table: str) -> datetime:
     """The first UTC day the lake observed the table: the day of its first commit still in the
     log (the initial load). Changes modified before it are history the load brought in."""
-    first = lake.history(table)["committed_at"].min()
+    first = lake[table].commits[0].committed_at
     return datetime(first.year, first.month, first.day, tzinfo=timezone.utc)
 
 

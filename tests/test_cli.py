@@ -66,7 +66,7 @@ def test_volume_by_day_counts_the_changes(lake):
     # a: created (v1) and updated (v2); b: created (v3); all modified on 2026-01-05.
     assert rows == [
         {
-            "table": "account", "period": "2026-01-05T00:00:00Z",
+            "table": "account", "period": "2026-01-05T00:00:00.000Z",
             "creates": 2, "updates": 1, "deletes": 0, "total": 3, "method": "change_feed",
         }
     ]
