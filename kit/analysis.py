@@ -116,3 +116,19 @@ def typed_frame(df, dtypes: dict):
         if str(out[col].dtype) != str(dtype):
             out[col] = out[col].astype(dtype)
     return out.reset_index(drop=True)
+
+
+def periodic_frame(lake, tables, by, when, methods, needed_for: str, dtypes: dict, build_sql):
+    """The common run of a per-table-and-period analysis: check ``by`` and ``when``, gather the
+    changes of the analysed tables, run ``build_sql(changes, names, by, clock, keep)`` in
+    DuckDB and type the aggregated result (no ``period`` column when ``by`` is None)."""
+    check_by(by)
+    clock = clock_column(when)
+    names, changes = analysed_changes(lake, tables, needed_for)
+    dtypes = dict(dtypes)
+    if by is None:
+        del dtypes["period"]
+    if changes is None:
+        return typed_frame(None, dtypes)
+    df = lake.sql(build_sql(changes, names, by, clock, method_filter_sql(methods))).df()
+    return typed_frame(df, dtypes)

@@ -11,13 +11,9 @@ import pandas as pd
 from .analysis import (
     METHOD_LABEL_SQL,
     SENTINEL_BEFORE_YEAR,
-    analysed_changes,
-    check_by,
-    clock_column,
-    method_filter_sql,
     period_sql,
+    periodic_frame,
     tables_values_sql,
-    typed_frame,
 )
 
 WITHIN_15M_S = 900
@@ -99,16 +95,7 @@ def sync_latency(lake, tables=None, by: str | None = "day", when: str = "modifie
 
     Runs in DuckDB on the lake's connection; only the aggregated rows come back.
     """
-    check_by(by)
-    clock = clock_column(when)
-    names, changes = analysed_changes(lake, tables, "sync_latency")
-    dtypes = dict(LATENCY_DTYPES)
-    if by is None:
-        del dtypes["period"]
-    if changes is None:
-        return typed_frame(None, dtypes)
-    df = lake.sql(latency_sql(changes, names, by, clock, method_filter_sql(methods))).df()
-    return typed_frame(df, dtypes)
+    return periodic_frame(lake, tables, by, when, methods, "sync_latency", LATENCY_DTYPES, latency_sql)
 
 
 def latency_sql(changes: str, names: list[str], by: str | None, clock: str, keep: str) -> str:

@@ -6,13 +6,9 @@ import pandas as pd
 
 from .analysis import (
     METHOD_LABEL_SQL,
-    analysed_changes,
-    check_by,
-    clock_column,
-    method_filter_sql,
     period_sql,
+    periodic_frame,
     tables_values_sql,
-    typed_frame,
 )
 
 VOLUME_DTYPES = {
@@ -71,16 +67,7 @@ def change_volume(lake, tables=None, by: str | None = "hour", when: str = "modif
 
     Runs in DuckDB on the lake's connection; only the aggregated rows come back.
     """
-    check_by(by)
-    clock = clock_column(when)
-    names, changes = analysed_changes(lake, tables, "change_volume")
-    dtypes = dict(VOLUME_DTYPES)
-    if by is None:
-        del dtypes["period"]
-    if changes is None:
-        return typed_frame(None, dtypes)
-    df = lake.sql(volume_sql(changes, names, by, clock, method_filter_sql(methods))).df()
-    return typed_frame(df, dtypes)
+    return periodic_frame(lake, tables, by, when, methods, "change_volume", VOLUME_DTYPES, volume_sql)
 
 
 def volume_sql(changes: str, names: list[str], by: str | None, clock: str, keep: str) -> str:

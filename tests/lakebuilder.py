@@ -74,18 +74,23 @@ def set_commit_time(path: str, when: datetime) -> None:
     os.utime(log, (when.timestamp(), when.timestamp()))
 
 
-def drop_commit_time(path: str, version: int) -> None:
-    """Remove ``commitInfo.timestamp`` from one commit, as some Fabric commits lack it."""
+def _drop_commit_info_key(path: str, version: int, key: str) -> None:
+    """Remove one ``commitInfo`` key from a commit file, keeping its modification time."""
     log = os.path.join(path, "_delta_log", f"{version:020d}.json")
     st = os.stat(log)
     with open(log) as fh:
         actions = [json.loads(line) for line in fh if line.strip()]
     for a in actions:
         if "commitInfo" in a:
-            a["commitInfo"].pop("timestamp", None)
+            a["commitInfo"].pop(key, None)
     with open(log, "w") as fh:
         fh.write("\n".join(json.dumps(a) for a in actions) + "\n")
     os.utime(log, (st.st_atime, st.st_mtime))
+
+
+def drop_commit_time(path: str, version: int) -> None:
+    """Remove ``commitInfo.timestamp`` from one commit, as some Fabric commits lack it."""
+    _drop_commit_info_key(path, version, "timestamp")
 
 
 class SyncTable:
@@ -171,16 +176,7 @@ def merge_delete(table: SyncTable, ids: list[str], at: datetime) -> None:
 
 def drop_commit_metrics(path: str, version: int) -> None:
     """Remove ``commitInfo.operationMetrics`` from one commit, as older writers may omit them."""
-    log = os.path.join(path, "_delta_log", f"{version:020d}.json")
-    st = os.stat(log)
-    with open(log) as fh:
-        actions = [json.loads(line) for line in fh if line.strip()]
-    for a in actions:
-        if "commitInfo" in a:
-            a["commitInfo"].pop("operationMetrics", None)
-    with open(log, "w") as fh:
-        fh.write("\n".join(json.dumps(a) for a in actions) + "\n")
-    os.utime(log, (st.st_atime, st.st_mtime))
+    _drop_commit_info_key(path, version, "operationMetrics")
 
 
 def plain_table(path: str, at: datetime) -> None:
