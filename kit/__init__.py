@@ -17,13 +17,14 @@ from .errors import (
 from .lake import Lake, open_lake
 from .latency import sync_latency
 from .volume import change_volume
-from .throughput import throughput
+from .throughput import daily_volume, throughput
 from .health import freshness, sync_cadence, sync_gaps
 from .anomalies import anomalies
 
 __all__ = [
     "anomalies",
     "change_volume",
+    "daily_volume",
     "freshness",
     "sync_cadence",
     "sync_gaps",

@@ -555,14 +555,29 @@ def hour_of_week(volume: pd.DataFrame, table: str | None = None) -> go.Figure:
 # -- 04 throughput --------------------------------------------------------------------------------
 def daily_vs_limit(volume: pd.DataFrame, throughput: pd.DataFrame | None = None, limit_per_day: float | None = None,
                    tables: list[str] | None = None, colors: dict[str, str] | None = None) -> go.Figure:
-    """Daily changes per table (``change_volume(lake, by="day")``) against the daily limit:
-    ``limit_per_day``, else the ``throughput`` frame's, else 50,000 events a day (a Power
-    Automate Process licence's 250,000 requests at 5 actions per record)."""
+    """Daily volume per table against the daily limit: ``limit_per_day``, else the
+    ``throughput`` frame's, else 50,000 events a day (a Power Automate Process licence's 250,000
+    requests at 5 actions per record). ``volume``: ``kit.throughput.daily_volume(lake)`` (or
+    ``change_volume(lake, by="day")``); tables whose ``basis`` is ``commit_metrics`` (their
+    change feed was vacuumed, so the volume is rows landed per day from the merge metrics) are
+    drawn dotted, and the subtitle says so."""
     if limit_per_day is None:
         ok = throughput is not None and not throughput.empty and throughput["limit_per_day"].notna().any()
         limit_per_day = float(throughput["limit_per_day"].dropna().iloc[0]) if ok else DEFAULT_DAILY_LIMIT
-    return volume_over_time(volume, tables=tables, colors=colors, mark_month_end=True, limit_per_day=limit_per_day,
-                            title=f"Daily changes against the {limit_per_day:,.0f} events/day limit")
+    fig = volume_over_time(volume, tables=tables, colors=colors, mark_month_end=True, limit_per_day=limit_per_day,
+                           title=f"Daily changes against the {limit_per_day:,.0f} events/day limit")
+    if volume is not None and "basis" in volume.columns:
+        from_log = set(volume.loc[volume["basis"] == "commit_metrics", "table"])
+        if from_log:
+            for trace in fig.data:
+                if trace.name in from_log:
+                    trace.line.dash = "dot"
+            fig.update_layout(
+                title={"subtitle": {"text": "dotted: rows landed per day, from the commit log (change feed vacuumed)",
+                                    "font": {"size": 12.5, "color": "#555555"}}},
+                height=fig.layout.height + 22, margin={"t": fig.layout.margin.t + 22},
+            )
+    return fig
 
 
 def utilisation(throughput: pd.DataFrame) -> go.Figure:

@@ -393,7 +393,8 @@ def read_volume(volume: pd.DataFrame) -> str:
 @_reading
 def read_month_end(volume: pd.DataFrame, last_days: int = 3) -> str:
     """Whether the last ``last_days`` days of a month are busier than the others, from
-    ``change_volume(lake, by="day")``; names the table with the largest burst."""
+    ``kit.daily_volume(lake)`` (or ``change_volume(lake, by="day")``); names the table with the
+    largest burst."""
     if volume is None or volume.empty:
         return "No changes, so no month-end pattern to look for."
     df = volume.copy()

@@ -44,7 +44,7 @@ def collect(lake) -> dict:
     from .health import freshness, sync_cadence, sync_gaps
     from .latency import sync_latency
     from .naive import naive_latency, relanded_rows
-    from .throughput import limits_table, throughput
+    from .throughput import daily_volume, limits_table, throughput
     from .volume import change_volume
 
     data: dict = {"notes": []}
@@ -77,13 +77,14 @@ def collect(lake) -> dict:
     run("volume_day", change_volume, lake, by="day")
     run("volume_hour", change_volume, lake, by="hour")
     run("throughput", throughput, lake)
+    run("daily", daily_volume, lake)
     run("limits", limits_table)
     run("cadence", sync_cadence, lake)
     run("gaps", sync_gaps, lake, outages_only=True)
     run("freshness", freshness, lake)
     run("anomalies", anomalies, lake, metric="volume")
     run("anomalies_latency", anomalies, lake, metric="latency")
-    for key in ("latency_day", "volume_day", "volume_hour"):
+    for key in ("latency_day", "volume_day", "volume_hour", "daily"):
         data[key] = readings.in_window(data[key], data["window"])
     return data
 
@@ -143,8 +144,8 @@ def build_sections(data: dict) -> list[Section]:
                   ("table", "How exactly the lake knows each table's changes", data.get("coverage")),
                   ("chart", charts.hour_of_week(vol_hour)),
                   ("chart", charts.hour_of_week(vol_hour, table=readings.busiest_table(vol_day))),
-                  ("p", readings.read_month_end(vol_day)),
-                  ("chart", charts.volume_over_time(vol_day, colors=colors, log_y=True))]
+                  ("p", readings.read_month_end(data.get("daily"))),
+                  ("chart", charts.volume_over_time(data.get("daily"), colors=colors, log_y=True))]
 
     tp = data.get("throughput")
     limit = float(tp["limit_per_day"].iloc[0]) if tp is not None and not tp.empty else charts.DEFAULT_DAILY_LIMIT
@@ -157,7 +158,7 @@ def build_sections(data: dict) -> list[Section]:
                  "a day at 5 actions per record), peak hours and 5-minute bursts against the published ceilings, "
                  "and the integration pattern each table calls for.")
     th.blocks += [("p", readings.read_throughput(tp)),
-                  ("chart", charts.daily_vs_limit(vol_day, throughput=tp, colors=colors)),
+                  ("chart", charts.daily_vs_limit(data.get("daily"), throughput=tp, colors=colors)),
                   ("chart", charts.utilisation(tp)),
                   ("table", "Recommended pattern per table", readings.pattern_table(tp)),
                   ("p", readings.read_bursts(tp, ceilings)),
@@ -268,7 +269,7 @@ def at_a_glance(data: dict) -> list[str]:
     return [
         first(readings.read_throughput(data.get("throughput")), 2),
         first(readings.read_latency(data.get("latency")), 2),
-        first(readings.read_month_end(data.get("volume_day"))),
+        first(readings.read_month_end(data.get("daily"))),
         first(readings.read_health(data.get("cadence"), data.get("gaps"), data.get("freshness")), 3),
     ]
 

@@ -35,6 +35,8 @@ DAY_S, HOUR_S, FIVE_MIN_S = 86400, 3600, 300
 # planning the move when within a quarter (the pattern itself follows the limits only).
 TREND_MENTION_DAYS, TREND_PLAN_DAYS = 365, 90
 
+DAILY_DTYPES = {"table": "str", "period": "datetime64[us, UTC]", "total": "int64", "basis": "str"}
+
 THROUGHPUT_DTYPES = {
     "table": "str",
     "days": "int64",
@@ -275,30 +277,20 @@ def _daily_from_commits(lake, stats: pd.DataFrame) -> pd.DataFrame:
     Where the change feed no longer reaches back (vacuumed files), days before it are known
     only through the snapshot: each record's latest version, a third of the real volume on a
     busy table. Mean, p95 and trend over such days would mix undercounts with exact counts (a
-    false growth trend). The sync commits' own merge metrics survive a vacuum: rows inserted +
-    rows updated = row versions landed that commit (re-landings included, a fraction of a
-    percent). So for those tables the daily series is that, per UTC day of the commit (the
-    landed clock), from the day after the initial load (version 0: it lands history, not activity).
-    Peaks stay row-level on the modified clock: exact where the feed reaches, lower bounds
-    before.
+    false growth trend). The sync commits' own merge metrics survive a vacuum: see
+    ``commit_metrics_series``. Peaks stay row-level on the modified clock: exact where the feed
+    reaches, lower bounds before.
     """
     import numpy as np
 
     for i, row in stats.iterrows():
         name = row["table"]
-        cover = lake.coverage(name)
-        if cover.complete:
+        if lake.coverage(name).complete:
             continue
-        h = lake.history(name)
-        # Version 0 is the initial load: it lands history, not the day's activity.
-        columns = ["operation", "data_change", "rows_inserted", "rows_updated"]
-        syncs = h[[is_sync(*c) and v != 0 for c, v in zip(h[columns].itertuples(index=False), h["version"])]]
-        landed = syncs["rows_inserted"].astype("Float64").fillna(0) + syncs["rows_updated"].astype("Float64").fillna(0)
-        if syncs.empty or syncs[["rows_inserted", "rows_updated"]].isna().all(axis=None):
+        daily = commit_metrics_series(lake, name)
+        if daily is None:
             continue  # the writer recorded no metrics: keep the row-level figures
-        per_day = landed.groupby(syncs["committed_at"].dt.floor("D")).sum()
-        days = pd.date_range(per_day.index.min(), per_day.index.max(), freq="D")
-        series = per_day.reindex(days, fill_value=0).to_numpy(dtype=float)
+        series = daily.to_numpy(dtype=float)
         stats.loc[i, "days"] = len(series)
         stats.loc[i, "mean_per_day"] = float(series.mean())
         stats.loc[i, "p95_per_day"] = float(np.percentile(series, 95))
@@ -308,6 +300,63 @@ def _daily_from_commits(lake, stats: pd.DataFrame) -> pd.DataFrame:
             stats.loc[i, "trend_last_day"] = float(intercept + slope * (len(series) - 1))
         stats.loc[i, "daily_basis"] = "commit_metrics"
     return stats
+
+
+def commit_metrics_series(lake, table: str) -> pd.Series | None:
+    """Row versions landed per UTC day, from the sync commits' merge metrics (rows inserted +
+    rows updated; re-landings included, a fraction of a percent), indexed by day with empty days
+    as 0, from the first sync after the initial load (version 0, which lands history, not the
+    day's activity) to the last. None when the writer recorded no metrics. These survive a
+    vacuum, unlike the change data and old data files."""
+    h = lake.history(table)
+    columns = ["operation", "data_change", "rows_inserted", "rows_updated"]
+    syncs = h[[is_sync(*c) and v != 0 for c, v in zip(h[columns].itertuples(index=False), h["version"])]]
+    if syncs.empty or syncs[["rows_inserted", "rows_updated"]].isna().all(axis=None):
+        return None
+    landed = syncs["rows_inserted"].astype("Float64").fillna(0) + syncs["rows_updated"].astype("Float64").fillna(0)
+    per_day = landed.groupby(syncs["committed_at"].dt.floor("D")).sum()
+    days = pd.date_range(per_day.index.min(), per_day.index.max(), freq="D")
+    return per_day.reindex(days, fill_value=0).astype("int64")
+
+
+def daily_volume(lake, tables=None) -> pd.DataFrame:
+    """The daily volumes ``throughput`` judges, per table and UTC day: one row each.
+
+    - ``table`` (str), ``period`` (datetime64[us, UTC]: the day's start).
+    - ``total`` (int64, events): where every landed version is known (the change feed reaches
+      the table's creation, or the commit history's files remain), changes per day of
+      ``modifiedon`` over the observed days (``throughput``'s rule: from the day of the first
+      commit; empty days 0). Where the change feed was vacuumed, row versions landed per day of
+      the sync commits, from their merge metrics (``commit_metrics_series``): the snapshot
+      alone would show only each record's latest version, a fraction of the real volume.
+    - ``basis`` (str): ``changes`` or ``commit_metrics``, as above.
+
+    Tables as in ``throughput``.
+    """
+    from .volume import change_volume
+
+    names = lake.analysable(tables, needed_for="daily_volume")
+    frames = []
+    exact = []
+    for name in names:
+        series = None if lake.coverage(name).complete else commit_metrics_series(lake, name)
+        if series is None:
+            exact.append(name)
+            continue
+        frames.append(pd.DataFrame({"table": name, "period": series.index, "total": series.to_numpy(), "basis": "commit_metrics"}))
+    if exact:
+        vol = change_volume(lake, exact, by="day")
+        for name in exact:
+            part = vol[(vol["table"] == name) & (vol["period"] >= pd.Timestamp(_first_day(lake, name)))]
+            if part.empty:
+                continue
+            days = pd.date_range(part["period"].min(), part["period"].max(), freq="D")
+            total = part.set_index("period")["total"].reindex(days, fill_value=0)
+            frames.append(pd.DataFrame({"table": name, "period": days, "total": total.to_numpy(), "basis": "changes"}))
+    if not frames:
+        return typed_frame(None, DAILY_DTYPES)
+    out = pd.concat(frames, ignore_index=True).sort_values(["table", "period"], kind="stable")
+    return typed_frame(out.reset_index(drop=True), DAILY_DTYPES)
 
 
 def _first_day(lake, table: str) -> datetime:

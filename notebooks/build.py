@@ -201,9 +201,13 @@ charts.hour_of_week(hourly)"""),
     md("""## The month-end burst
 
 Orders, invoices and the mail around them pile up in the last days of the month. The shaded band
-marks the last three days; the log scale keeps quiet tables visible beside busy ones."""),
-    code("readings.read_month_end(volume)"),
-    code("charts.volume_over_time(volume, log_y=True)"),
+marks the last three days; the log scale keeps quiet tables visible beside busy ones. Day to day,
+the volumes here are `kit.daily_volume`: exact counts where the change feed reaches, and before it
+the rows each sync commit landed (from the commit log's merge metrics, which survive a vacuum),
+so days compare like with like."""),
+    code("""daily = readings.in_window(kit.daily_volume(lake), window)
+readings.read_month_end(daily)"""),
+    code("charts.volume_over_time(daily, log_y=True)"),
     md("""## What to do
 
 - Size every integration for its table's month end, not its average day: notebook 04 checks
@@ -225,8 +229,8 @@ overrides them.""",
     code("""throughput = kit.throughput(lake)
 readings.read_throughput(throughput)"""),
     code("""window = readings.observed_window(lake)
-volume = readings.in_window(kit.change_volume(lake, by="day"), window)
-charts.daily_vs_limit(volume, throughput)"""),
+daily = readings.in_window(kit.daily_volume(lake), window)
+charts.daily_vs_limit(daily, throughput)"""),
     md("""The peak day of each table as a share of the limit. Anything above 100% is throttled
 on its busiest day; above 80% has no room for growth or a bad month end."""),
     code("charts.utilisation(throughput)"),

@@ -288,6 +288,17 @@ def test_daily_vs_limit_draws_the_limit():
     assert shape_values(fig, "y") == [40_000]
 
 
+def test_daily_vs_limit_draws_commit_metric_tables_dotted_and_says_why():
+    df = volume_frame(days=[1, 2, 3])
+    tables = sorted(df["table"].unique())
+    df["basis"] = np.where(df["table"] == tables[0], "commit_metrics", "changes")
+    fig = charts.daily_vs_limit(df, limit_per_day=40_000)
+    dash = {trace.name: trace.line.dash for trace in fig.data}
+    assert dash[tables[0]] == "dot"
+    assert all(dash[name] is None for name in tables[1:])
+    assert "commit log" in fig.layout.title.subtitle.text
+
+
 def test_hour_of_week_heatmap_averages_over_weeks_with_zero_hours():
     # Monday 2026-01-05 09:00 has 10 changes in week 1 and 30 in week 2; nothing else.
     df = pd.DataFrame({"table": ["a", "a"], "period": [day(5, 9), day(12, 9)], "total": [10, 30],

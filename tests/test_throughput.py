@@ -11,7 +11,7 @@ from deltalake import DeltaTable
 
 import kit
 from kit.errors import KitError, NotDataverseTableError
-from kit.throughput import limits_table, load_limits, throughput
+from kit.throughput import daily_volume, limits_table, load_limits, throughput
 from lakebuilder import SyncTable, plain_table, record, t
 
 COLUMNS = [
@@ -298,3 +298,16 @@ def test_vacuumed_feed_takes_daily_statistics_from_the_commit_metrics(tmp_path):
     assert acc["p95_per_day"] == pytest.approx(np.percentile([10, 20, 40], 95))
     assert acc["trend_per_day"] == pytest.approx(np.polyfit([0, 1, 2], [10, 20, 40], 1)[0])
     assert acc["method"] == "snapshot"
+    daily = daily_volume(kit.open_lake(tmp_path))
+    assert daily["total"].tolist() == [10, 20, 40]
+    assert daily["period"].tolist() == [pd.Timestamp(t(d)) for d in (5, 6, 7)]
+    assert set(daily["basis"]) == {"commit_metrics"}
+
+
+def test_daily_volume_of_a_fully_known_table_counts_changes_per_day(lake):
+    """account: 10, 20 and 30 changes on days 5-7 (see the fixture), from the changes."""
+    daily = daily_volume(lake, "account")
+    assert daily["total"].tolist() == [10, 20, 30]
+    assert set(daily["basis"]) == {"changes"}
+    contact = daily_volume(lake, "contact")  # 10, 0, 30: the empty day is a 0, not a hole
+    assert contact["total"].tolist() == [10, 0, 30]
