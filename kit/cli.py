@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
                             help="only the gaps that kept changes waiting")
         if "metric" in opts:
             sp.add_argument("--metric", choices=("volume", "latency"), default="volume")
+            sp.add_argument("--all", action="store_true", dest="all_hours",
+                            help="every scored hour, not only the flagged ones")
         output(sp)
     s = sub.add_parser("sample", help="write the simulated sample lake")
     s.add_argument("dest")
@@ -128,7 +130,10 @@ def run(argv: list[str]) -> int:
         if value is not None or opt == "by":
             kwargs[opt] = value
     function = getattr(importlib.import_module(module), func)
-    _print(function(lake, **kwargs), args.format)
+    result = function(lake, **kwargs)
+    if args.command == "anomalies" and not args.all_hours:
+        result = result[result["flag"].notna()]  # the hours to look at; --all for every hour
+    _print(result, args.format)
     return 0
 
 

@@ -107,3 +107,14 @@ def test_a_corrupt_data_file_spoils_only_its_table(tmp_path):
     assert rows["account"]["error"].startswith("Table 'account' cannot be read")
     out = run("volume", str(tmp_path), "--table", "account")
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_anomalies_lists_the_flagged_hours_unless_all():
+    import os
+
+    sample = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_lake")
+    flagged = json.loads(run("anomalies", sample, "--metric", "latency", "--format", "json").stdout)
+    every = json.loads(run("anomalies", sample, "--metric", "latency", "--all", "--format", "json").stdout)
+    assert flagged and all(r["flag"] in ("spike", "drop") for r in flagged)
+    assert len(every) > 10 * len(flagged)
+    assert {(r["table"], r["hour"]) for r in flagged} <= {(r["table"], r["hour"]) for r in every}
