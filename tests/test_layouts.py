@@ -130,8 +130,20 @@ SAS = "sv=2024-01-01&sig=c2VjcmV0LXNhcy1zaWduYXR1cmU%3D"
 
 @pytest.fixture
 def no_proxy(monkeypatch):
+    """No proxy, and no network but loopback: other host names do not resolve, as on a machine
+    that cannot reach Azure (the tests never send a DNS query out)."""
+    import socket
+
     for var in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
+    real = socket.getaddrinfo
+
+    def loopback_only(host, *args, **kwargs):
+        if host in ("localhost", "127.0.0.1", "::1"):
+            return real(host, *args, **kwargs)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
 
 
 def test_unreachable_account_fails_fast_without_leaking_the_key(no_proxy):
