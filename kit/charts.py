@@ -485,7 +485,7 @@ def _month_end_days(start: pd.Timestamp, end: pd.Timestamp, last_days: int = 3) 
 
 def volume_over_time(volume: pd.DataFrame, tables: list[str] | None = None, colors: dict[str, str] | None = None,
                      mark_month_end: bool = True, limit_per_day: float | None = None,
-                     title: str | None = None, log_y: bool = False) -> go.Figure:
+                     title: str | None = None, log_y: bool = False, subtitle: str | None = None) -> go.Figure:
     """Total changes per period and table (``change_volume(lake, by="day")``), one line per
     table; the last three days of each month shaded; optionally a daily limit line.
     ``log_y``: a log scale, so that quiet tables show beside a busy one (days without changes
@@ -515,7 +515,8 @@ def volume_over_time(volume: pd.DataFrame, tables: list[str] | None = None, colo
     if limit_per_day:
         _hline(fig, limit_per_day, f"{limit_per_day:,.0f} events/day (Power Automate rule of thumb)", color=LIMIT_COLOR,
                dash="dash", log=log_y)
-    _layout(fig, title, height=460, x="day (UTC)", y="changes per day" + (" (log scale)" if log_y else ""), legend="right")
+    _layout(fig, title, height=460, x="day (UTC)", y="changes per day" + (" (log scale)" if log_y else ""), legend="right",
+            subtitle=subtitle)
     if log_y:
         for trace in fig.data:
             trace.y = np.where(np.asarray(trace.y, dtype="float64") > 0, trace.y, np.nan)
@@ -564,19 +565,15 @@ def daily_vs_limit(volume: pd.DataFrame, throughput: pd.DataFrame | None = None,
     if limit_per_day is None:
         ok = throughput is not None and not throughput.empty and throughput["limit_per_day"].notna().any()
         limit_per_day = float(throughput["limit_per_day"].dropna().iloc[0]) if ok else DEFAULT_DAILY_LIMIT
+    has_basis = volume is not None and "basis" in volume.columns
+    from_log = set(volume.loc[volume["basis"] == "commit_metrics", "table"]) if has_basis else set()
     fig = volume_over_time(volume, tables=tables, colors=colors, mark_month_end=True, limit_per_day=limit_per_day,
-                           title=f"Daily changes against the {limit_per_day:,.0f} events/day limit")
-    if volume is not None and "basis" in volume.columns:
-        from_log = set(volume.loc[volume["basis"] == "commit_metrics", "table"])
-        if from_log:
-            for trace in fig.data:
-                if trace.name in from_log:
-                    trace.line.dash = "dot"
-            fig.update_layout(
-                title={"subtitle": {"text": "dotted: rows landed per day, from the commit log (change feed vacuumed)",
-                                    "font": {"size": 12.5, "color": "#555555"}}},
-                height=fig.layout.height + 22, margin={"t": fig.layout.margin.t + 22},
-            )
+                           title=f"Daily changes against the {limit_per_day:,.0f} events/day limit",
+                           subtitle="dotted: rows landed per day, from the commit log (change feed vacuumed)"
+                           if from_log else None)
+    for trace in fig.data:
+        if trace.name in from_log:
+            trace.line.dash = "dot"
     return fig
 
 

@@ -21,7 +21,7 @@ import warnings
 
 import pandas as pd
 
-from .analysis import SENTINEL_BEFORE_YEAR, select_tables
+from .analysis import SENTINEL_BEFORE_YEAR, select_tables, typed_frame
 from .dataverse import latest_version_sql, require_columns
 from .delta import literal, quote
 from .errors import KitError
@@ -76,25 +76,10 @@ def naive_latency(lake, tables=None) -> pd.DataFrame:
     because only the snapshot knows their landing). Percentiles interpolate linearly
     (``quantile_cont``). Computed in DuckDB.
     """
-    strict = tables is not None
-    names = select_tables(lake, tables, "naive_latency")
-    parts = []
-    for name in names:
-        source = lake[name]
-        try:
-            cols = require_columns(source.name, source.columns, ("Id", "versionnumber", "modifiedon", "SinkModifiedOn"),
-                                   "naive_latency")
-            parts.append(_table_sql(lake, source.name, cols))
-        except KitError as exc:
-            if strict:
-                raise
-            warnings.warn(f"Skipped table {name!r}: {exc}", stacklevel=2)
+    parts = _per_table(lake, tables, "naive_latency", lambda name, cols: _table_sql(lake, name, cols))
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in NAIVE_COLUMNS.items()})
-    df = lake.sql("\nunion all\n".join(parts) + "\norder by 1").df()
-    for col, dtype in NAIVE_COLUMNS.items():
-        df[col] = df[col].astype(dtype)
-    return df[list(NAIVE_COLUMNS)].reset_index(drop=True)
+        return typed_frame(None, NAIVE_COLUMNS)
+    return typed_frame(lake.sql("\nunion all\n".join(parts) + "\norder by 1").df(), NAIVE_COLUMNS)
 
 
 def relanded_rows(lake, tables=None) -> pd.DataFrame:
@@ -104,25 +89,32 @@ def relanded_rows(lake, tables=None) -> pd.DataFrame:
     ``versionnumber``, ``modifiedon``, ``first_landed`` (``landed_at``), ``sink_modified``
     (``SinkModifiedOn``: the last landing), ``first_s`` and ``naive_s`` (seconds from
     ``modifiedon``). Ordered by table, then ``naive_s - first_s`` descending."""
-    strict = tables is not None
+    parts = _per_table(
+        lake, tables, "relanded_rows",
+        lambda name, cols: f"select * from ({_pairs_sql(lake, name, cols)}) "
+                           f"where naive_s - first_s > {RELANDED_AFTER_S} and method <> 'snapshot'",
+    )
+    if not parts:
+        return typed_frame(None, RELANDED_COLUMNS)
+    sql = "\nunion all\n".join(parts) + '\norder by "table", naive_s - first_s desc, id'
+    return typed_frame(lake.sql(sql).df(), RELANDED_COLUMNS)
+
+
+def _per_table(lake, tables, needed_for: str, build) -> list[str]:
+    """``build(name, columns)`` for each analysed table that has the columns both measures
+    need; a table without them raises when named, and is skipped with a warning otherwise."""
     parts = []
-    for name in select_tables(lake, tables, "relanded_rows"):
+    for name in select_tables(lake, tables, needed_for):
         source = lake[name]
         try:
             cols = require_columns(source.name, source.columns, ("Id", "versionnumber", "modifiedon", "SinkModifiedOn"),
-                                   "relanded_rows")
-            parts.append(f"select * from ({_pairs_sql(lake, source.name, cols)}) "
-                         f"where naive_s - first_s > {RELANDED_AFTER_S} and method <> 'snapshot'")
+                                   needed_for)
+            parts.append(build(source.name, cols))
         except KitError as exc:
-            if strict:
+            if tables is not None:
                 raise
-            warnings.warn(f"Skipped table {name!r}: {exc}", stacklevel=2)
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in RELANDED_COLUMNS.items()})
-    df = lake.sql("\nunion all\n".join(parts) + '\norder by "table", naive_s - first_s desc, id').df()
-    for col, dtype in RELANDED_COLUMNS.items():
-        df[col] = df[col].astype(dtype)
-    return df[list(RELANDED_COLUMNS)].reset_index(drop=True)
+            warnings.warn(f"Skipped table {name!r}: {exc}", stacklevel=3)
+    return parts
 
 
 def _pairs_sql(lake, name: str, cols: dict[str, str]) -> str:
