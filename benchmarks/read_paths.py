@@ -64,7 +64,7 @@ def run_one(path: str, read_path: str, repeats: int) -> dict:
     lake = kit.open_lake(path)
     source = lake[lake.table_names[0]]
     source.__dict__["read_path"] = read_path  # force the path under test
-    lake._con.execute("create or replace view bench as select * from " + kit.delta.quote(lake.view(source.name)))
+    lake._con.execute("create or replace view bench as select * from " + kit.engines.sql.quote(lake.view(source.name)))
     out = {}
     for name, sql in QUERIES.items():
         times = []

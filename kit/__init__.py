@@ -15,11 +15,11 @@ from .errors import (
     UnreadableTableError,
 )
 from .lake import Lake, open_lake
-from .latency import sync_latency
-from .volume import change_volume
-from .throughput import daily_volume, throughput
-from .health import freshness, sync_cadence, sync_gaps
-from .anomalies import anomalies
+from .metrics.latency import sync_latency
+from .metrics.volume import change_volume
+from .metrics.throughput import daily_volume, throughput
+from .metrics.health import freshness, sync_cadence, sync_gaps
+from .metrics.anomalies import anomalies
 
 __all__ = [
     "anomalies",

@@ -19,20 +19,20 @@ import warnings
 
 import duckdb
 
-from .errors import KitError, redact
-from .layouts import storage_options_from_env
+from .errors import KitError
+from .storage import redact, storage_options_from_env
 
 DEFAULT_LAKE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_lake")
 
 # command -> (module, function, options it takes)
 ANALYSES = {
-    "latency": ("kit.latency", "sync_latency", ("tables", "by", "when")),
-    "volume": ("kit.volume", "change_volume", ("tables", "by", "when")),
-    "throughput": ("kit.throughput", "throughput", ("tables", "actions_per_record")),
-    "cadence": ("kit.health", "sync_cadence", ("tables",)),
-    "gaps": ("kit.health", "sync_gaps", ("tables", "outages_only")),
-    "freshness": ("kit.health", "freshness", ("as_of",)),
-    "anomalies": ("kit.anomalies", "anomalies", ("tables", "metric")),
+    "latency": ("kit.metrics.latency", "sync_latency", ("tables", "by", "when")),
+    "volume": ("kit.metrics.volume", "change_volume", ("tables", "by", "when")),
+    "throughput": ("kit.metrics.throughput", "throughput", ("tables", "actions_per_record")),
+    "cadence": ("kit.metrics.health", "sync_cadence", ("tables",)),
+    "gaps": ("kit.metrics.health", "sync_gaps", ("tables", "outages_only")),
+    "freshness": ("kit.metrics.health", "freshness", ("as_of",)),
+    "anomalies": ("kit.metrics.anomalies", "anomalies", ("tables", "metric")),
 }
 BY_DEFAULT = {"latency": "day", "volume": "hour"}
 
@@ -109,7 +109,7 @@ def run(argv: list[str]) -> int:
 
     lake = open_lake(args.lake)  # credentials: AZURE_* environment variables
     if args.command == "report":
-        from .report import write_report
+        from .present.report import write_report
 
         path = write_report(lake, args.output)
         print(f"wrote {path}")

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import uuid
 
-from .delta import literal, quote
+from .engines.sql import literal, quote
 from .errors import NotDataverseTableError
-from .layouts import METADATA_TABLES
 
 DATAVERSE_COLUMNS = ("Id", "versionnumber", "modifiedon")
 FNO_MARKERS = ("recid", "sysrowversion")
+#: The option-set metadata tables an export writes beside the data (logical names).
+METADATA_TABLES = (
+    "optionsetmetadata",
+    "globaloptionsetmetadata",
+    "statemetadata",
+    "statusmetadata",
+    "targetmetadata",
+)
 
 
 def column_map(columns: list[str]) -> dict[str, str]:

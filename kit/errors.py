@@ -73,11 +73,3 @@ class NotDataverseTableError(KitError):
         )
         self.table = table
         self.missing = missing
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Remove every secret value from a message before it is raised or logged."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text

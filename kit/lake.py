@@ -15,11 +15,14 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from . import changes as _changes
+from .formats.delta import changes as _changes
 from .dataverse import fno_sql, is_deleted_sql, labels_sql, live_sql, require_columns, table_kind
-from .delta import DeltaSource, quote, translate_error
+from .engines.sql import quote
+from .formats.delta.errors import translate_error
+from .formats.delta.source import DeltaSource
 from .errors import KitError, TableNotFoundError
-from .layouts import Storage, discover, storage_options_from_env
+from .formats.discovery import discover
+from .storage import Storage, storage_options_from_env
 
 # A double-quoted identifier or a bare word, for finding the tables a query names.
 _IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)')

@@ -30,7 +30,7 @@ SETUP = '''import pandas as pd
 import plotly.io as pio
 
 import kit
-from kit import charts, readings
+from kit.present import charts, readings
 
 pio.renderers.default = "plotly_mimetype"    # figures stored as data: same outputs on every run
 pd.set_option("display.max_colwidth", None)  # show the sentences in tables whole
@@ -152,7 +152,7 @@ including when it lands the same row version again (a re-sync, a retried batch).
 the naive query measures the wait until the *last* landing, although the change was readable
 from the first. The kit compares both measures on the same rows: the current rows whose first
 landing the change feed shows."""),
-    code("""from kit.naive import naive_latency, relanded_rows
+    code("""from kit.metrics.naive import naive_latency, relanded_rows
 
 naive = naive_latency(lake)
 readings.naive_table(naive)"""),

@@ -32,7 +32,7 @@ import pandas as pd
 import pytest
 
 import kit
-from kit.anomalies import anomalies
+from kit.metrics.anomalies import anomalies
 from kit.errors import NotDataverseTableError
 from lakebuilder import SyncTable, plain_table, record, t
 

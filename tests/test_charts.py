@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from kit import charts
+from kit.present import charts
 
 UTC = "UTC"
 TABLES = [f"table{i:02d}" for i in range(10)]  # ten tables: labels must not collide

@@ -10,7 +10,7 @@ import pytest
 from lakebuilder import SyncTable, account_timeline, record, t, write_plain
 
 import kit
-from kit.errors import redact
+from kit.storage import redact
 
 
 def synapse(root, name):

@@ -39,7 +39,7 @@ import pytest
 
 import kit
 from kit.errors import NotDataverseTableError
-from kit.health import freshness, sync_cadence, sync_commits, sync_gaps
+from kit.metrics.health import freshness, sync_cadence, sync_commits, sync_gaps
 from lakebuilder import SyncTable, drop_commit_metrics, merge_delete, plain_table, record, t
 
 

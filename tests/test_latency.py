@@ -10,7 +10,7 @@ import pyarrow as pa
 
 import kit
 from kit.errors import KitError, NotDataverseTableError
-from kit.latency import sync_latency
+from kit.metrics.latency import sync_latency
 from lakebuilder import SyncTable, plain_table, record, t
 
 S = timedelta(seconds=1)
@@ -248,7 +248,7 @@ def test_sql_names_its_tables(lake_dir):
     valid SQL (quantile_cont with a list of quantiles): the latency SQL must stay parseable."""
     import duckdb
 
-    from kit.latency import latency_sql
+    from kit.metrics.latency import latency_sql
 
     lake = kit.open_lake(lake_dir, cache_changes=False)  # SQL over the views, not the cache
     changes = lake.changes_sql("account")

@@ -9,7 +9,8 @@ import pytest
 from lakebuilder import write_plain
 
 import kit
-from kit import layouts
+from kit.formats import discovery
+from kit.storage import location, secrets
 
 
 def tiny(path, **cols):
@@ -69,9 +70,9 @@ def test_single_table(tmp_path):
 
 
 def test_logical_names():
-    assert layouts.logical_name("Account_partitioned") == "account"
-    assert layouts.logical_name("deltalake/SalesOrder_PARTITIONED/") == "salesorder"
-    assert layouts.logical_name("mserp_custtable") == "mserp_custtable"
+    assert discovery.logical_name("Account_partitioned") == "account"
+    assert discovery.logical_name("deltalake/SalesOrder_PARTITIONED/") == "salesorder"
+    assert discovery.logical_name("mserp_custtable") == "mserp_custtable"
 
 
 def test_two_folders_for_one_name_warn_and_use_the_first(tmp_path):
@@ -174,7 +175,7 @@ def test_hanging_endpoint_times_out(monkeypatch, no_proxy):
         raise OSError("the test is over")  # end the probe thread cleanly, after the test
 
     monkeypatch.setattr(socket, "create_connection", hang)
-    monkeypatch.setattr(layouts, "_PROBE_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(location, "_PROBE_TIMEOUT_S", 0.5)
     start = time.perf_counter()
     try:
         with pytest.raises(kit.KitError, match="no answer within"):
@@ -206,8 +207,8 @@ def test_sas_token_in_uri_is_masked(no_proxy):
     with pytest.raises(kit.KitError) as info:
         kit.open_lake(f"abfss://c@kitnosuchacct0003.dfs.core.windows.net/lake?{SAS}")
     assert "sig=" not in str(info.value)
-    assert layouts.display_location(f"https://a.blob.core.windows.net/c?{SAS}") == "https://a.blob.core.windows.net/c?***"
-    assert layouts.display_location("abfss://u:pw123456@a.dfs.core.windows.net/x") == "abfss://u:***@a.dfs.core.windows.net/x"
+    assert secrets.display_location(f"https://a.blob.core.windows.net/c?{SAS}") == "https://a.blob.core.windows.net/c?***"
+    assert secrets.display_location("abfss://u:pw123456@a.dfs.core.windows.net/x") == "abfss://u:***@a.dfs.core.windows.net/x"
 
 
 def test_credentials_never_in_repr(tmp_path):
@@ -232,7 +233,7 @@ def test_malformed_account_key_is_refused_without_echoing_it(no_proxy):
 def test_sas_token_in_the_uri_moves_into_the_options():
     """Table paths are built by appending to the location: a token left in the URI would end up
     in the middle of every path (and in reprs)."""
-    from kit.layouts import Storage
+    from kit.storage import Storage
 
     token = "sv=2024-05-04&sig=SECRETSIGNATURE123"
     storage = Storage(f"abfss://c@acct.dfs.core.windows.net/lake?{token}")

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import kit
-from kit.naive import naive_latency, relanded_rows
+from kit.metrics.naive import naive_latency, relanded_rows
 from lakebuilder import SyncTable, plain_table, record, t
 
 

@@ -16,7 +16,7 @@ from plotly.io.json import to_json_plotly
 from plotly.offline import get_plotlyjs
 
 import kit
-from kit import readings, report
+from kit.present import readings, report
 from kit.cli import run
 from lakebuilder import SyncTable, plain_table, record, t
 
@@ -147,7 +147,7 @@ def test_location_never_shows_credentials():
         location = "abfss://c@acct.dfs.core.windows.net/lake?sv=2024&sig=SECRET"
         storage = None
 
-    from kit.layouts import Storage
+    from kit.storage import Storage
 
     stub = Stub()
     stub.storage = Storage(stub.location, {"azure_storage_account_key": "KEY"})

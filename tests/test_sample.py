@@ -21,7 +21,7 @@ import pytest
 from deltalake import DeltaTable
 
 import kit
-from kit import sample
+from kit.sample import generator as sample
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_lake"

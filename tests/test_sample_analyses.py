@@ -22,9 +22,9 @@ import pandas as pd
 import pytest
 
 import kit
-from kit.latency import sync_latency
-from kit.throughput import throughput
-from kit.volume import change_volume
+from kit.metrics.latency import sync_latency
+from kit.metrics.throughput import throughput
+from kit.metrics.volume import change_volume
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # KIT_SAMPLE_LAKE points the tests at another generated lake (kit.sample.generate(dest)).

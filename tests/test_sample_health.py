@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import kit
-from kit.anomalies import anomalies
-from kit.health import freshness, sync_cadence, sync_gaps
+from kit.metrics.anomalies import anomalies
+from kit.metrics.health import freshness, sync_cadence, sync_gaps
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # KIT_SAMPLE_LAKE points the tests at another generated copy (e.g. one made in a temporary folder).

@@ -11,7 +11,7 @@ from deltalake import DeltaTable
 
 import kit
 from kit.errors import KitError, NotDataverseTableError
-from kit.throughput import daily_volume, limits_table, load_limits, throughput
+from kit.metrics.throughput import daily_volume, limits_table, load_limits, throughput
 from lakebuilder import SyncTable, plain_table, record, t
 
 COLUMNS = [
@@ -257,7 +257,7 @@ def test_sql_names_its_tables(lake_dir):
     """lake.sql finds the views a query needs with duckdb.get_table_names: keep it parseable."""
     import duckdb
 
-    from kit.throughput import throughput_sql
+    from kit.metrics.throughput import throughput_sql
 
     lake = kit.open_lake(lake_dir, cache_changes=False)  # SQL over the views, not the cache
     changes = lake.changes_sql("account")

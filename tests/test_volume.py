@@ -5,7 +5,7 @@ import pytest
 
 import kit
 from kit.errors import KitError, NotDataverseTableError
-from kit.volume import change_volume
+from kit.metrics.volume import change_volume
 from lakebuilder import SyncTable, plain_table, record, t
 
 COLUMNS = ["table", "period", "creates", "updates", "deletes", "total", "method"]
@@ -159,7 +159,7 @@ def test_sql_names_its_tables(lake_dir):
     """lake.sql finds the views a query needs with duckdb.get_table_names: keep it parseable."""
     import duckdb
 
-    from kit.volume import volume_sql
+    from kit.metrics.volume import volume_sql
 
     lake = kit.open_lake(lake_dir, cache_changes=False)  # SQL over the views, not the cache
     changes = lake.changes_sql("account")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .analysis import (
+from .common import (
     METHOD_LABEL_SQL,
     SENTINEL_BEFORE_YEAR,
     period_sql,

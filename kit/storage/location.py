@@ -1,14 +1,4 @@
-"""Where exported tables live, and how they are found.
-
-Layouts recognised (FORMAT.md section 1):
-
-- ``synapse_delta``: Azure Synapse Link, Delta option: ``<root>/deltalake/<table>_partitioned/``.
-- ``fabric``: Link to Microsoft Fabric: ``<root>/Tables/<table>/`` (optionally one schema level,
-  ``Tables/<schema>/<table>/``), or the ``Tables`` folder itself.
-- ``delta``: any folder whose subfolders are Delta tables, or a single Delta table.
-
-Discovery only lists folders: no table log is read until the table is used, so listing a
-1,000-table lake costs one directory listing (plus one per candidate folder, locally).
+"""Where a lake is, and with which credentials: local folders and Azure URIs.
 
 Locations are local paths or Azure URIs (``abfss://``, ``az://``; OneLake too). Remote locations
 go through pyarrow's filesystem for listing and through deltalake's object store for reading,
@@ -24,36 +14,10 @@ import base64
 import binascii
 import os
 import re
-from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from .errors import KitError, LakeNotFoundError, redact
-
-METADATA_TABLES = (
-    "optionsetmetadata",
-    "globaloptionsetmetadata",
-    "statemetadata",
-    "statusmetadata",
-    "targetmetadata",
-)
-
-
-@dataclass(frozen=True)
-class TableLocation:
-    """One table found in a lake: its logical name, where it is, and the layout it came from."""
-
-    name: str
-    uri: str
-    layout: str
-    folder: str  # the folder name as found, before normalisation
-
-
-def logical_name(folder: str) -> str:
-    """The Dataverse logical name of a table folder: ``Account_partitioned`` -> ``account``."""
-    name = folder.rstrip("/").split("/")[-1]
-    name = re.sub(r"_partitioned$", "", name, flags=re.IGNORECASE)
-    return name.lower()
-
+from ..errors import KitError
+from .secrets import display_location, redact, uri_secrets, NOT_SECRET
 
 _ENV_OPTIONS = {
     "AZURE_STORAGE_ACCOUNT_NAME": "azure_storage_account_name",
@@ -109,8 +73,8 @@ class Storage:
         messages without protecting anything."""
         return [
             v for k, v in self._options.items()
-            if isinstance(v, str) and k.lower() not in _NOT_SECRET
-        ] + _uri_secrets(self.location)
+            if isinstance(v, str) and k.lower() not in NOT_SECRET
+        ] + uri_secrets(self.location)
 
     # -- paths -------------------------------------------------------------------------------
     def join(self, *parts: str) -> str:
@@ -217,32 +181,7 @@ class Storage:
             return False
 
 
-_NOT_SECRET = {
-    "azure_storage_account_name", "account_name", "azure_storage_use_emulator", "use_emulator",
-    "azure_allow_http", "allow_http", "azure_use_fabric_endpoint", "use_fabric_endpoint",
-    "azure_storage_client_id", "azure_client_id", "client_id", "azure_tenant_id", "tenant_id",
-    "timeout", "connect_timeout",
-}
 _PROBE_TIMEOUT_S = 5.0
-
-
-def _uri_secrets(location: str) -> list[str]:
-    parsed = urlparse(location)
-    out = [parsed.password] if parsed.password else []
-    if parsed.query:
-        out.append(parsed.query)
-    return out
-
-
-def display_location(location: str) -> str:
-    """``location`` with any password or query string (a SAS token) replaced by ``***``."""
-    parsed = urlparse(location)
-    if not parsed.scheme or len(parsed.scheme) < 2:
-        return location
-    netloc = parsed.netloc
-    if parsed.password:
-        netloc = netloc.replace(":" + parsed.password + "@", ":***@")
-    return parsed._replace(netloc=netloc, query="***" if parsed.query else "").geturl()
 
 
 def _probe(host: str, port: int, timeout: float | None = None) -> str | None:
@@ -349,85 +288,10 @@ def _azure_filesystem(location: str, options: dict[str, str]):
     probe = urlparse(f"//{authority}")
     default_port = 80 if kwargs.get("blob_storage_scheme") == "http" else 443
     _check_reachable(location, probe.hostname or authority, probe.port or default_port)
-    secrets = [v for k, v in options.items() if isinstance(v, str) and k.lower() not in _NOT_SECRET]
+    secrets = [v for k, v in options.items() if isinstance(v, str) and k.lower() not in NOT_SECRET]
     try:
         return pafs.AzureFileSystem(account, **kwargs)
     except Exception as exc:  # pyarrow raises several types here
         raise KitError(
             f"Cannot connect to storage account {account!r}: {redact(str(exc), secrets)}"
         ) from None
-
-
-@dataclass
-class Discovery:
-    """The tables found under a location, and the layout that found them."""
-
-    tables: list[TableLocation] = field(default_factory=list)
-    duplicates: dict[str, list[str]] = field(default_factory=dict)
-
-
-def _is_delta(storage: Storage, uri: str) -> bool:
-    return storage.is_dir(uri.rstrip("/") + "/_delta_log")
-
-
-def _children(storage: Storage, uri: str, layout: str, check_delta: bool) -> list[TableLocation]:
-    found = []
-    for name in storage.list_dirs(uri):
-        if name.startswith((".", "_")):
-            continue
-        child = uri.rstrip("/") + "/" + name
-        if check_delta and not _is_delta(storage, child):
-            continue
-        found.append(TableLocation(logical_name(name), child, layout, name))
-    return found
-
-
-def discover(storage: Storage) -> Discovery:
-    """Find every table under the storage's location; see the module docstring for the rules."""
-    root = storage.location.rstrip("/") or "/"
-    if not storage.remote and not os.path.exists(root):
-        raise LakeNotFoundError(
-            f"No lake at {storage.display!r}: the folder does not exist. Pass the folder that holds "
-            "'deltalake/' (Synapse Link), 'Tables/' (Fabric Link) or Delta table folders."
-        )
-    tables: list[TableLocation] = []
-    if _is_delta(storage, root):
-        tables = [TableLocation(logical_name(root), root, "delta", root.split("/")[-1])]
-    else:
-        subdirs = storage.list_dirs(root)
-        lowered = {d.lower(): d for d in subdirs}
-        if "deltalake" in lowered:
-            tables += _children(storage, root + "/" + lowered["deltalake"], "synapse_delta", False)
-        fabric_root = None
-        if "tables" in lowered:
-            fabric_root = root + "/" + lowered["tables"]
-        elif root.split("/")[-1].lower() == "tables":
-            fabric_root = root
-        if fabric_root:
-            for loc in _children(storage, fabric_root, "fabric", False):
-                if _is_delta(storage, loc.uri):
-                    tables.append(loc)
-                else:  # a lakehouse with schemas: Tables/<schema>/<table>/
-                    tables += _children(storage, loc.uri, "fabric", True)
-        if not tables:
-            # The 'deltalake' folder of a Synapse Link container, opened directly, is still that
-            # layout; any other folder holds plain Delta tables.
-            layout = "synapse_delta" if root.split("/")[-1].lower() == "deltalake" else "delta"
-            tables = _children(storage, root, layout, True)
-    if not tables:
-        raise LakeNotFoundError(
-            f"No tables found at {storage.display!r}. The kit looks for Synapse Link Delta folders "
-            "('deltalake/<table>_partitioned/'), Fabric Link folders ('Tables/<table>/'), "
-            "subfolders that are Delta tables (with '_delta_log/'), or a single Delta table. "
-            "Check the path points at the container or lakehouse root."
-        )
-    result = Discovery()
-    seen: dict[str, TableLocation] = {}
-    for loc in tables:
-        if loc.name in seen:
-            result.duplicates.setdefault(loc.name, [seen[loc.name].uri]).append(loc.uri)
-            continue
-        seen[loc.name] = loc
-        result.tables.append(loc)
-    result.tables.sort(key=lambda t: t.name)
-    return result

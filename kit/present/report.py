@@ -22,7 +22,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from . import charts, readings
-from .errors import KitError
+from ..errors import KitError
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
@@ -40,12 +40,12 @@ class Section:
 def collect(lake) -> dict:
     """Run every analysis the report shows, once. Warnings (skipped tables...) are kept as
     notes for the report instead of being printed."""
-    from .anomalies import anomalies
-    from .health import freshness, sync_cadence, sync_gaps
-    from .latency import sync_latency
-    from .naive import naive_latency, relanded_rows
-    from .throughput import daily_volume, limits_table, throughput
-    from .volume import change_volume
+    from ..metrics.anomalies import anomalies
+    from ..metrics.health import freshness, sync_cadence, sync_gaps
+    from ..metrics.latency import sync_latency
+    from ..metrics.naive import naive_latency, relanded_rows
+    from ..metrics.throughput import daily_volume, limits_table, throughput
+    from ..metrics.volume import change_volume
 
     data: dict = {"notes": []}
 
@@ -337,7 +337,7 @@ def write_report(lake, path) -> str:
     """Write the report of ``lake`` (a ``kit.Lake`` or a location) to ``path``; return the
     path written."""
     if not hasattr(lake, "tables"):
-        from .lake import open_lake
+        from ..lake import open_lake
 
         lake = open_lake(lake)
     text = render(lake)

@@ -19,12 +19,12 @@ from numbers import Real
 
 import pandas as pd
 
-from .analysis import METHOD_LABEL_SQL, SENTINEL_BEFORE_YEAR, analysed_changes, typed_frame
-from .delta import literal
-from .errors import KitError
+from .common import METHOD_LABEL_SQL, SENTINEL_BEFORE_YEAR, analysed_changes, typed_frame
+from ..engines.sql import literal
+from ..errors import KitError
 from .health import is_sync
 
-LIMITS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "limits.json")
+from ..settings import LIMITS_FILE
 LIMIT_FIELDS = ("id", "name", "figure", "unit", "window_seconds", "applies_to", "cost_per_event", "source", "as_of")
 
 POWER_AUTOMATE = "Power Automate"

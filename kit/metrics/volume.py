@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .analysis import (
+from .common import (
     METHOD_LABEL_SQL,
     period_sql,
     periodic_frame,

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..settings import MONTH_END_DAYS
+
 # -- look ---------------------------------------------------------------------------------------
 # Okabe-Ito (without its yellow, too pale on white) then Paul Tol's "muted": 12 colours that
 # colour-blind readers can tell apart; beyond 12 tables they repeat.
@@ -471,7 +473,7 @@ def volume_by_kind(volume: pd.DataFrame, top: int | None = None) -> go.Figure:
     return fig
 
 
-def _month_end_days(start: pd.Timestamp, end: pd.Timestamp, last_days: int = 3) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+def _month_end_days(start: pd.Timestamp, end: pd.Timestamp, last_days: int = MONTH_END_DAYS) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     spans = []
     month = pd.Timestamp(year=start.year, month=start.month, day=1, tz=start.tz)
     while month <= end:

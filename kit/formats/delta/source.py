@@ -24,17 +24,19 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
 from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 
-from .errors import KitError, UnreadableTableError, redact
-from .layouts import Storage, TableLocation
+from ...engines.sql import literal, quote
+from ...errors import UnreadableTableError
+from ...storage import Storage
+from ..discovery import TableLocation
+from .errors import translate_error
+from .log import COMMIT_FILE, METRIC_NAMES, Commit, commit_metrics, feed_enabled_from, parse_commit
 
-# Reader features deltalake's scan honours. Anything else is refused with the feature named.
 _SCAN_FEATURES = {
     "deletionVectors",
     "columnMapping",
@@ -67,19 +69,6 @@ _PRIMITIVE_SQL = {
     "timestamp_ntz": "TIMESTAMP",
 }
 
-_COMMIT_FILE = re.compile(r"^(\d{20})\.json$")
-
-
-def quote(identifier: str) -> str:
-    """A DuckDB identifier, double-quoted."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def literal(value: str) -> str:
-    """A DuckDB string literal."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def sql_type(delta_type) -> str | None:
     """The DuckDB type of a Delta schema type (JSON form); None for nested types."""
     if isinstance(delta_type, str):
@@ -90,24 +79,6 @@ def sql_type(delta_type) -> str | None:
             return f"DECIMAL({m.group(1)},{m.group(2)})"
     return None
 
-
-@dataclass
-class Commit:
-    """One commit of the log, as read from its JSON file."""
-
-    version: int
-    committed_at: datetime
-    timestamp_source: str  # "commitInfo" | "inCommitTimestamp" | "file_mtime"
-    operation: str | None
-    metrics: dict
-    adds: list[dict] = field(default_factory=list)
-    removes: list[dict] = field(default_factory=list)
-    cdcs: list[dict] = field(default_factory=list)
-    configuration: dict | None = None  # set when the commit carries a metaData action
-
-    @property
-    def data_change(self) -> bool:
-        return any(a.get("dataChange", True) for a in self.adds + self.removes) or bool(self.cdcs)
 
 
 class DeltaSource:
@@ -146,9 +117,9 @@ class DeltaSource:
         log = self.uri.rstrip("/") + "/_delta_log"
         try:
             for name, _size, mtime in self.storage.list_files(log):
-                m = _COMMIT_FILE.match(name)
+                m = COMMIT_FILE.match(name)
                 if m:
-                    _parse_commit(self.name, int(m.group(1)), self.storage.read_bytes(log + "/" + name), mtime)
+                    parse_commit(self.name, int(m.group(1)), self.storage.read_bytes(log + "/" + name), mtime)
         except UnreadableTableError as exc:
             return exc
         except Exception:  # listing failed: keep deltalake's own message
@@ -434,7 +405,7 @@ class DeltaSource:
         entries = [
             (int(m.group(1)), name, mtime)
             for name, _size, mtime in self.storage.list_files(log)
-            if (m := _COMMIT_FILE.match(name))
+            if (m := COMMIT_FILE.match(name))
         ]
         if not entries:
             raise UnreadableTableError(
@@ -445,7 +416,7 @@ class DeltaSource:
         commits = []
         for version, name, mtime in sorted(entries):
             raw = self.storage.read_bytes(log + "/" + name)
-            commits.append(_parse_commit(self.name, version, raw, mtime))
+            commits.append(parse_commit(self.name, version, raw, mtime))
         return commits
 
     def history(self):
@@ -454,7 +425,7 @@ class DeltaSource:
 
         rows = []
         for c in self.commits:
-            m = _metrics(c)
+            m = commit_metrics(c)
             rows.append(
                 {
                     "version": c.version,
@@ -468,7 +439,7 @@ class DeltaSource:
         df["version"] = df["version"].astype("int64")
         df["committed_at"] = pd.to_datetime(df["committed_at"], utc=True).astype("datetime64[us, UTC]")
         df["data_change"] = df["data_change"].astype(bool)
-        for col in _METRIC_NAMES:
+        for col in METRIC_NAMES:
             df[col] = df[col].astype("Int64")
         return df
 
@@ -485,7 +456,7 @@ class DeltaSource:
             return None
         commits = self.commits
         base = self.uri.rstrip("/")
-        enabled_from = _feed_enabled_from(commits)
+        enabled_from = feed_enabled_from(commits)
         start = None
         expected = commits[-1].version
         for c in reversed(commits):
@@ -543,153 +514,3 @@ class FeedFactory:
 
 
 _FEED_COLUMNS = {"_change_type", "_commit_version", "_commit_timestamp"}
-
-
-# -- log parsing -----------------------------------------------------------------------------
-_METRIC_NAMES = ("rows_inserted", "rows_updated", "rows_deleted", "rows_copied", "source_rows")
-
-# Spark writes camelCase strings; delta-rs writes snake_case numbers. First match wins.
-_METRIC_KEYS = {
-    "rows_inserted": ("numTargetRowsInserted", "num_target_rows_inserted"),
-    "rows_updated": ("numTargetRowsUpdated", "numUpdatedRows", "num_target_rows_updated", "num_updated_rows"),
-    "rows_deleted": ("numTargetRowsDeleted", "numDeletedRows", "num_target_rows_deleted", "num_deleted_rows"),
-    "rows_copied": ("numTargetRowsCopied", "numCopiedRows", "num_target_rows_copied", "num_copied_rows"),
-    "source_rows": ("numSourceRows", "num_source_rows"),
-}
-#: Operations that write rows without merging (an append, an initial load). Spark and delta-rs names.
-WRITE_OPERATIONS = frozenset(
-    {"WRITE", "CREATE TABLE AS SELECT", "REPLACE TABLE AS SELECT", "CREATE OR REPLACE TABLE AS SELECT", "STREAMING UPDATE"}
-)
-
-
-def _metric(metrics: dict, keys: tuple[str, ...]) -> int | None:
-    for key in keys:
-        if key in metrics and metrics[key] is not None:
-            try:
-                return int(metrics[key])
-            except (TypeError, ValueError):
-                return None
-    return None
-
-
-def _metrics(c: Commit) -> dict:
-    out = {name: _metric(c.metrics, keys) for name, keys in _METRIC_KEYS.items()}
-    if c.operation in WRITE_OPERATIONS and out["rows_inserted"] is None:
-        # An append or initial load inserts every row it writes.
-        out["rows_inserted"] = _metric(c.metrics, ("numOutputRows", "num_added_rows"))
-    return out
-
-
-def _parse_commit(table: str, version: int, raw: bytes, mtime: float) -> Commit:
-    info: dict = {}
-    adds, removes, cdcs = [], [], []
-    configuration = None
-    for line_no, line in enumerate(raw.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            action = json.loads(line)
-        except json.JSONDecodeError:
-            raise UnreadableTableError(
-                table,
-                f"commit {version} of its log ({version:020d}.json) is not valid JSON (line {line_no}).",
-                advice="The log is corrupt; restore the commit file from a backup or re-export the table.",
-            ) from None
-        if "commitInfo" in action:
-            info = action["commitInfo"] or {}
-        elif "add" in action:
-            adds.append(action["add"])
-        elif "remove" in action:
-            removes.append(action["remove"])
-        elif "cdc" in action:
-            cdcs.append(action["cdc"])
-        elif "metaData" in action:
-            configuration = action["metaData"].get("configuration") or {}
-    if info.get("inCommitTimestamp") is not None:
-        ms, source = info["inCommitTimestamp"], "inCommitTimestamp"
-    elif info.get("timestamp") is not None:
-        ms, source = info["timestamp"], "commitInfo"
-    else:
-        ms, source = mtime * 1000.0, "file_mtime"
-    committed_at = datetime.fromtimestamp(float(ms) / 1000.0, tz=timezone.utc)
-    metrics = info.get("operationMetrics") or {}
-    return Commit(version, committed_at, source, info.get("operation"), metrics, adds, removes, cdcs, configuration)
-
-
-def _feed_enabled_from(commits: list[Commit]) -> int | None:
-    """The version since which the change data feed has been on without interruption."""
-    since = None
-    for c in commits:
-        if c.configuration is None:
-            continue
-        on = str(c.configuration.get("delta.enableChangeDataFeed", "false")).lower() == "true"
-        if on and since is None:
-            since = c.version
-        elif not on:
-            since = None
-    if since is None and commits and commits[0].configuration is None:
-        # The metaData that turned it on is older than the oldest commit file left (it lives in a
-        # checkpoint): the feed was on since at least the oldest commit we still have.
-        since = commits[0].version
-    return since
-
-
-# -- errors ----------------------------------------------------------------------------------
-def translate_error(table: str, exc: BaseException, secrets=()) -> UnreadableTableError:
-    """A clear UnreadableTableError from a deltalake / DuckDB / OS exception."""
-    if isinstance(exc, KitError):
-        return exc  # type: ignore[return-value]
-    inner = re.search(r"(UnreadableTableError|NotDataverseTableError|KitError): (Table .*)", str(exc), re.S)
-    if inner:  # our own error, wrapped by DuckDB while it scanned a stream
-        return UnreadableTableError.from_message(table, inner.group(2))
-    text = redact(re.sub(r"\x1b\[[0-9;]*m", "", str(exc)), secrets)
-    name = type(exc).__name__
-    # What is shown: the first line only; deltalake appends a native backtrace to some errors.
-    short = text.strip().split("\n")[0].strip()
-    m = re.search(r"[Ff]eature '([^']+)' is not supported", text) or re.search(
-        r"reader features: \{'([^']+)'", text
-    )
-    if m:
-        return UnreadableTableError(
-            table,
-            f"it uses the Delta feature {m.group(1)!r}, which deltalake cannot read.",
-            advice="Read it with an engine that supports the feature.",
-            feature=m.group(1),
-        )
-    if "contiguous commit" in text or "found gap" in text:
-        found = re.findall(r'filename: "(\d+)\.json"', text)
-        where = f" (between commits {int(found[0])} and {int(found[1])})" if len(found) >= 2 else ""
-        return UnreadableTableError(
-            table,
-            f"its log has a gap: a commit file is missing{where}.",
-            advice="Restore the missing commit file, or re-export the table.",
-        )
-    if "Invalid protocol" in text or "minimum reader version" in text:
-        return UnreadableTableError(
-            table, f"its protocol action is invalid ({text.split(':')[-1].strip()}).",
-            advice="The log was written by a broken or unknown writer.", feature="protocol",
-        )
-    if "No files in log segment" in text or name == "TableNotFoundError":
-        return UnreadableTableError(
-            table, "it is not a Delta table: its _delta_log holds no commits.",
-            advice="Point the kit at a folder with a Delta log.",
-        )
-    m = re.search(r"Object at location (\S+) not found", text) or re.search(r"File not found: (\S+)", text)
-    if m or isinstance(exc, FileNotFoundError):
-        path = m.group(1) if m else str(exc)
-        return UnreadableTableError(
-            table,
-            f"a file the log names is missing: {path}.",
-            advice="The table was vacuumed or copied incompletely; restore the file or copy the table again.",
-        )
-    if "checkpoint" in text.lower():
-        return UnreadableTableError(
-            table, f"its checkpoint cannot be read ({short[:200]}).",
-            advice="Delete the broken checkpoint and _last_checkpoint so readers replay the JSON commits.",
-        )
-    if re.search(r"json", text, re.I):
-        return UnreadableTableError(
-            table, f"its log holds a commit that is not valid JSON ({short[:200]}).",
-            advice="The log is corrupt; restore the commit file from a backup or re-export the table.",
-        )
-    return UnreadableTableError(table, f"{name}: {short[:300]}")

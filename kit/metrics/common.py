@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import warnings
 
-from .delta import literal
-from .errors import KitError
+from ..engines.sql import literal
+from ..errors import KitError
+from ..settings import SENTINEL_BEFORE_YEAR  # noqa: F401  (re-exported for the analyses)
 
 BY_VALUES = ("hour", "day", "week")
 WHEN_COLUMNS = {"modified": "modifiedon", "landed": "landed_at"}
-# modifiedon values before this year are "no value" sentinels (1900-01-01, 0001-01-01).
-SENTINEL_BEFORE_YEAR = 1901
 
 
 def check_by(by: str | None, allow_none: bool = True) -> None:

@@ -21,10 +21,10 @@ import warnings
 
 import pandas as pd
 
-from .analysis import SENTINEL_BEFORE_YEAR, select_tables, typed_frame
-from .dataverse import latest_version_sql, require_columns
-from .delta import literal, quote
-from .errors import KitError
+from .common import SENTINEL_BEFORE_YEAR, select_tables, typed_frame
+from ..dataverse import latest_version_sql, require_columns
+from ..engines.sql import literal, quote
+from ..errors import KitError
 
 NAIVE_COLUMNS = {
     "table": "str",

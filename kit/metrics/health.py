@@ -29,9 +29,10 @@ import warnings
 import duckdb
 import pandas as pd
 
-from .analysis import changes_union_sql
-from .delta import WRITE_OPERATIONS, literal
-from .errors import KitError
+from .common import changes_union_sql
+from ..engines.sql import literal
+from ..formats.delta.log import WRITE_OPERATIONS
+from ..errors import KitError
 
 #: Operations that land row versions: MERGE (the incremental sync) and the plain writes.
 SYNC_OPERATIONS = frozenset({"MERGE"}) | WRITE_OPERATIONS

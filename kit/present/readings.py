@@ -18,6 +18,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..settings import MONTH_END_DAYS
+
 
 class Reading(str):
     """A sentence about the data: a plain ``str`` that notebooks display as Markdown."""
@@ -48,7 +50,7 @@ def show_warnings_as_notes(stream=None) -> None:
 def lake_name(location) -> str:
     """A lake's location for display without this machine's paths: the last part of a local
     path (``sample_lake``); a URI with its query string (a SAS token) and password removed."""
-    from .layouts import display_location
+    from ..storage import display_location
 
     text = display_location(str(location))
     if "://" in text:
@@ -391,7 +393,7 @@ def read_volume(volume: pd.DataFrame) -> str:
 
 
 @_reading
-def read_month_end(volume: pd.DataFrame, last_days: int = 3) -> str:
+def read_month_end(volume: pd.DataFrame, last_days: int = MONTH_END_DAYS) -> str:
     """Whether the last ``last_days`` days of a month are busier than the others, from
     ``kit.daily_volume(lake)`` (or ``change_volume(lake, by="day")``); names the table with the
     largest burst."""
@@ -457,7 +459,7 @@ def burst_ceilings(limits=None, window_seconds: int = 300, actions_per_record: f
                    applies_to: str = "Power Automate") -> list[tuple[str, float]]:
     """The published limits over ``window_seconds`` that constrain ``applies_to``, as
     ``(label, events per window)``: the figure divided by what one change costs."""
-    from .throughput import load_limits
+    from ..metrics.throughput import load_limits
 
     out = []
     for e in load_limits(limits):
@@ -671,7 +673,7 @@ def observed_window(lake) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     Changes modified before the start reached the lake in the initial load, as a backlog that
     keeps only each record's latest version, often years of it; per-period charts read better
     without them (``in_window``). None when no table has a commit."""
-    from .errors import KitError
+    from ..errors import KitError
 
     firsts = []
     for name in lake.table_names:
@@ -702,7 +704,7 @@ def in_window(df: pd.DataFrame, window, column: str = "period") -> pd.DataFrame:
 # -- helpers the notebooks and the report share ----------------------------------------------------
 def analysed_tables(lake) -> list[str]:
     """The lake's Dataverse and F&O tables (those the analyses run on by default), sorted."""
-    from .errors import KitError
+    from ..errors import KitError
 
     out = []
     for name in lake.table_names:
@@ -717,7 +719,7 @@ def analysed_tables(lake) -> list[str]:
 def commit_history(lake, tables=None) -> pd.DataFrame | None:
     """``lake.history(t)`` of every readable table (or of ``tables``), concatenated with a
     ``table`` column; None when no table has a commit."""
-    from .errors import KitError
+    from ..errors import KitError
 
     frames = []
     for name in (tables if tables is not None else lake.table_names):
@@ -766,7 +768,7 @@ def most_flagged(anomalies: pd.DataFrame) -> str | None:
 
 def published_limits(limits=None) -> pd.DataFrame:
     """The limits ``kit.throughput`` checks (``kit/limits.json`` or ``limits``), for reading."""
-    from .throughput import limits_table
+    from ..metrics.throughput import limits_table
 
     lim = limits_table(limits)
     windows = {1: "1 s", 300: "5 min", 3600: "1 h", 86400: "24 h"}
@@ -783,7 +785,7 @@ def published_limits(limits=None) -> pd.DataFrame:
 def coverage_table(lake, tables=None) -> pd.DataFrame:
     """Per analysed table, how ``lake.changes`` knows its changes (``lake.coverage``): the
     method, from which commit every landed row version is known, and what is known before."""
-    from .errors import KitError
+    from ..errors import KitError
 
     rows = []
     for name in (tables if tables is not None else analysed_tables(lake)):

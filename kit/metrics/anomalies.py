@@ -81,9 +81,9 @@ import warnings
 
 import pandas as pd
 
-from .analysis import changes_union_sql
-from .delta import literal
-from .errors import KitError
+from .common import changes_union_sql
+from ..engines.sql import literal
+from ..errors import KitError
 from .health import local_connection, outages, sync_commits
 
 METRICS = ("volume", "latency")

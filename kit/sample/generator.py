@@ -165,7 +165,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .errors import InvalidOptionError
+from ..errors import InvalidOptionError
 
 __all__ = ["generate", "main"]
 
@@ -196,7 +196,7 @@ WEEKDAY_HOURS = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0.12, 0.14, 0.14, 0.12, 0.08, 
 WEEKEND_HOURS = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0.15, 0.2, 0.2, 0.15, 0.1, 0.1, 0.1, 0, 0,
                           0, 0, 0, 0, 0, 0])
 
-SCHEMAS_FILE = Path(__file__).with_name("sample_schemas.json")
+SCHEMAS_FILE = Path(__file__).with_name("schemas.json")
 LAYOUTS = ("synapse", "fabric")
 METADATA_TABLES = ("OptionsetMetadata", "GlobalOptionsetMetadata", "StateMetadata",
                    "StatusMetadata", "TargetMetadata")

@@ -32,8 +32,9 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from .dataverse import column_map, is_deleted_sql, latest_version_sql, require_columns
-from .delta import DeltaSource, FeedFactory, literal, quote
+from ...dataverse import column_map, is_deleted_sql, latest_version_sql, require_columns
+from ...engines.sql import literal, quote
+from .source import DeltaSource, FeedFactory
 
 CHANGE_COLUMNS = ("table", "id", "versionnumber", "change", "modifiedon", "landed_at", "landings", "method")
 

@@ -1,0 +1,1 @@
+"""Where the SQL runs: DuckDB embedded (the default)."""

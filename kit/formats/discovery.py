@@ -1,0 +1,113 @@
+"""Where exported tables live, and how they are found.
+
+Layouts recognised (FORMAT.md section 1):
+
+- ``synapse_delta``: Azure Synapse Link, Delta option: ``<root>/deltalake/<table>_partitioned/``.
+- ``fabric``: Link to Microsoft Fabric: ``<root>/Tables/<table>/`` (optionally one schema level,
+  ``Tables/<schema>/<table>/``), or the ``Tables`` folder itself.
+- ``delta``: any folder whose subfolders are Delta tables, or a single Delta table.
+
+Discovery only lists folders: no table log is read until the table is used, so listing a
+1,000-table lake costs one directory listing (plus one per candidate folder, locally).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from ..errors import LakeNotFoundError
+from ..storage import Storage
+
+
+@dataclass(frozen=True)
+class TableLocation:
+    """One table found in a lake: its logical name, where it is, and the layout it came from."""
+
+    name: str
+    uri: str
+    layout: str
+    folder: str  # the folder name as found, before normalisation
+
+
+def logical_name(folder: str) -> str:
+    """The Dataverse logical name of a table folder: ``Account_partitioned`` -> ``account``."""
+    name = folder.rstrip("/").split("/")[-1]
+    name = re.sub(r"_partitioned$", "", name, flags=re.IGNORECASE)
+    return name.lower()
+
+
+@dataclass
+class Discovery:
+    """The tables found under a location, and the layout that found them."""
+
+    tables: list[TableLocation] = field(default_factory=list)
+    duplicates: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _is_delta(storage: Storage, uri: str) -> bool:
+    return storage.is_dir(uri.rstrip("/") + "/_delta_log")
+
+
+def _children(storage: Storage, uri: str, layout: str, check_delta: bool) -> list[TableLocation]:
+    found = []
+    for name in storage.list_dirs(uri):
+        if name.startswith((".", "_")):
+            continue
+        child = uri.rstrip("/") + "/" + name
+        if check_delta and not _is_delta(storage, child):
+            continue
+        found.append(TableLocation(logical_name(name), child, layout, name))
+    return found
+
+
+def discover(storage: Storage) -> Discovery:
+    """Find every table under the storage's location; see the module docstring for the rules."""
+    root = storage.location.rstrip("/") or "/"
+    if not storage.remote and not os.path.exists(root):
+        raise LakeNotFoundError(
+            f"No lake at {storage.display!r}: the folder does not exist. Pass the folder that holds "
+            "'deltalake/' (Synapse Link), 'Tables/' (Fabric Link) or Delta table folders."
+        )
+    tables: list[TableLocation] = []
+    if _is_delta(storage, root):
+        tables = [TableLocation(logical_name(root), root, "delta", root.split("/")[-1])]
+    else:
+        subdirs = storage.list_dirs(root)
+        lowered = {d.lower(): d for d in subdirs}
+        if "deltalake" in lowered:
+            tables += _children(storage, root + "/" + lowered["deltalake"], "synapse_delta", False)
+        fabric_root = None
+        if "tables" in lowered:
+            fabric_root = root + "/" + lowered["tables"]
+        elif root.split("/")[-1].lower() == "tables":
+            fabric_root = root
+        if fabric_root:
+            for loc in _children(storage, fabric_root, "fabric", False):
+                if _is_delta(storage, loc.uri):
+                    tables.append(loc)
+                else:  # a lakehouse with schemas: Tables/<schema>/<table>/
+                    tables += _children(storage, loc.uri, "fabric", True)
+        if not tables:
+            # The 'deltalake' folder of a Synapse Link container, opened directly, is still that
+            # layout; any other folder holds plain Delta tables.
+            layout = "synapse_delta" if root.split("/")[-1].lower() == "deltalake" else "delta"
+            tables = _children(storage, root, layout, True)
+    if not tables:
+        raise LakeNotFoundError(
+            f"No tables found at {storage.display!r}. The kit looks for Synapse Link Delta folders "
+            "('deltalake/<table>_partitioned/'), Fabric Link folders ('Tables/<table>/'), "
+            "subfolders that are Delta tables (with '_delta_log/'), or a single Delta table. "
+            "Check the path points at the container or lakehouse root."
+        )
+    result = Discovery()
+    seen: dict[str, TableLocation] = {}
+    for loc in tables:
+        if loc.name in seen:
+            result.duplicates.setdefault(loc.name, [seen[loc.name].uri]).append(loc.uri)
+            continue
+        seen[loc.name] = loc
+        result.tables.append(loc)
+    result.tables.sort(key=lambda t: t.name)
+    return result

@@ -1,0 +1,1 @@
+"""The analyses: one module each, seeing only the `changes` and `syncs` relations."""

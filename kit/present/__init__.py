@@ -1,0 +1,1 @@
+"""Figures and words: formatted tables, readings, charts and the HTML report."""
