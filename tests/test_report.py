@@ -199,7 +199,7 @@ def throughput_frame(peaks, patterns, days_to_limit=None):
         "days_to_limit": days_to_limit or [None] * n,
         "mean_per_day": peaks, "p95_per_day": peaks,
         "pattern": patterns,
-        "reason": ["because"] * n,
+        "verdict": ["over_daily_limit" if p > 50_000 else "within_limits" for p in peaks],
     })
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 import kit
+from kit.present.advice import pattern_reasons
 from kit.metrics.latency import sync_latency
 from kit.metrics.throughput import throughput
 from kit.metrics.volume import change_volume
@@ -64,7 +65,7 @@ def results(lake):
             "volume": change_volume(lake, by="day"),
             "latency_feed": sync_latency(lake, by=None, methods="change_feed"),
             "latency_all": sync_latency(lake, by=None),
-            "throughput": throughput(lake),
+            "throughput": throughput(lake).pipe(lambda df: df.assign(reason=pattern_reasons(df))),
         }
 
 

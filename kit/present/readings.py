@@ -18,7 +18,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..metrics.limits import events_per_window, limits_table
 from ..settings import MONTH_END_DAYS
+from .advice import pattern_reasons
 
 
 class Reading(str):
@@ -447,29 +449,23 @@ def throughput_table(throughput: pd.DataFrame) -> pd.DataFrame:
     return _strings(out)
 
 
-def pattern_table(throughput: pd.DataFrame) -> pd.DataFrame:
-    """The recommended integration pattern per table with its reason (``throughput``)."""
+def pattern_table(throughput: pd.DataFrame, limits=None) -> pd.DataFrame:
+    """The recommended integration pattern per table with its reason (``throughput``, judged
+    against ``limits``: None for ``kit/limits.json``)."""
     if throughput is None or throughput.empty:
         return pd.DataFrame(columns=["table", "pattern", "reason"])
     df = throughput.sort_values(["utilisation", "table"], ascending=[False, True], kind="stable", na_position="last")
-    return _strings(pd.DataFrame({"table": df["table"], "pattern": df["pattern"].fillna(""), "reason": df["reason"].fillna("")}))
+    return _strings(pd.DataFrame({"table": df["table"], "pattern": df["pattern"].fillna(""),
+                                  "reason": pattern_reasons(df, limits)}))
 
 
 def burst_ceilings(limits=None, window_seconds: int = 300, actions_per_record: float = 5,
                    applies_to: str = "Power Automate") -> list[tuple[str, float]]:
     """The published limits over ``window_seconds`` that constrain ``applies_to``, as
-    ``(label, events per window)``: the figure divided by what one change costs."""
-    from ..metrics.throughput import load_limits
-
-    out = []
-    for e in load_limits(limits):
-        if int(e["window_seconds"]) != int(window_seconds) or applies_to not in e.get("applies_to", []):
-            continue
-        cost = float(actions_per_record) if e["cost_per_event"] == "actions_per_record" else float(e["cost_per_event"])
-        events = float(e["figure"]) / cost
-        label = f"{e.get('label', e['name'])}: {events:,.0f} events"
-        out.append((label, events))
-    return sorted(out, key=lambda x: x[1])
+    ``(label, events per window)``: the figure divided by what one change costs
+    (``kit.metrics.limits.events_per_window``)."""
+    return [(f"{e.get('label', e['name'])}: {events:,.0f} events", events)
+            for e, events in events_per_window(limits, window_seconds, actions_per_record, applies_to)]
 
 
 @_reading
@@ -768,8 +764,6 @@ def most_flagged(anomalies: pd.DataFrame) -> str | None:
 
 def published_limits(limits=None) -> pd.DataFrame:
     """The limits ``kit.throughput`` checks (``kit/limits.json`` or ``limits``), for reading."""
-    from ..metrics.throughput import limits_table
-
     lim = limits_table(limits)
     windows = {1: "1 s", 300: "5 min", 3600: "1 h", 86400: "24 h"}
     return _strings(pd.DataFrame({
