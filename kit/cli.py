@@ -109,7 +109,7 @@ def run(argv: list[str]) -> int:
 
     lake = open_lake(args.lake)  # credentials: AZURE_* environment variables
     if args.command == "report":
-        from .present.report import write_report
+        from .report import write_report
 
         path = write_report(lake, args.output)
         print(f"wrote {path}")

@@ -16,7 +16,8 @@ from plotly.io.json import to_json_plotly
 from plotly.offline import get_plotlyjs
 
 import kit
-from kit.present import readings, report
+from kit import report
+from kit.present import readings
 from kit.cli import run
 from lakebuilder import SyncTable, plain_table, record, t
 

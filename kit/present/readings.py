@@ -662,30 +662,6 @@ def read_anomalies(anomalies: pd.DataFrame) -> str:
 
 
 # -- the observed window -------------------------------------------------------------------------
-def observed_window(lake) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """(start, end) of what the lake observed as it happened: from the earliest first commit
-    of its Dataverse / F&O tables (the initial load) to the lake's newest commit (``as_of``).
-
-    Changes modified before the start reached the lake in the initial load, as a backlog that
-    keeps only each record's latest version, often years of it; per-period charts read better
-    without them (``in_window``). None when no table has a commit."""
-    from ..errors import KitError
-
-    firsts = []
-    for name in lake.table_names:
-        try:
-            if lake.kind(name) not in ("dataverse", "finance_operations"):
-                continue
-            h = lake.history(name)
-        except KitError:
-            continue
-        if not h.empty:
-            firsts.append(pd.Timestamp(h["committed_at"].min()))
-    if not firsts:
-        return None
-    return min(firsts), pd.Timestamp(lake.as_of)
-
-
 def in_window(df: pd.DataFrame, window, column: str = "period") -> pd.DataFrame:
     """The rows of a per-period frame whose period starts inside ``window`` = (start, end)
     (``observed_window``): a period that starts before the initial load is left out, so a
@@ -698,36 +674,6 @@ def in_window(df: pd.DataFrame, window, column: str = "period") -> pd.DataFrame:
 
 
 # -- helpers the notebooks and the report share ----------------------------------------------------
-def analysed_tables(lake) -> list[str]:
-    """The lake's Dataverse and F&O tables (those the analyses run on by default), sorted."""
-    from ..errors import KitError
-
-    out = []
-    for name in lake.table_names:
-        try:
-            if lake.kind(name) in ("dataverse", "finance_operations"):
-                out.append(name)
-        except KitError:
-            continue
-    return out
-
-
-def commit_history(lake, tables=None) -> pd.DataFrame | None:
-    """``lake.history(t)`` of every readable table (or of ``tables``), concatenated with a
-    ``table`` column; None when no table has a commit."""
-    from ..errors import KitError
-
-    frames = []
-    for name in (tables if tables is not None else lake.table_names):
-        try:
-            h = lake.history(name)
-        except KitError:
-            continue
-        if not h.empty:
-            frames.append(h.assign(table=name))
-    return pd.concat(frames, ignore_index=True) if frames else None
-
-
 def busiest_table(volume: pd.DataFrame) -> str | None:
     """The table with the most changes in a ``change_volume`` frame."""
     if volume is None or volume.empty:
@@ -776,24 +722,21 @@ def published_limits(limits=None) -> pd.DataFrame:
     }))
 
 
-def coverage_table(lake, tables=None) -> pd.DataFrame:
-    """Per analysed table, how ``lake.changes`` knows its changes (``lake.coverage``): the
-    method, from which commit every landed row version is known, and what is known before."""
-    from ..errors import KitError
-
+def coverage_table(coverages: pd.DataFrame) -> pd.DataFrame:
+    """``lake.coverages()`` for reading: per analysed table, how ``lake.changes`` knows its
+    changes: the method, from which commit every landed row version is known, and what is known
+    before."""
     rows = []
-    for name in (tables if tables is not None else analysed_tables(lake)):
-        try:
-            c = lake.coverage(name)
-        except KitError as exc:
-            rows.append({"table": name, "method": "unreadable", "every version known from": "", "before that": str(exc)})
+    for c in coverages.to_dict("records"):
+        if c["method"] == "unreadable":
+            rows.append({"table": c["table"], "method": "unreadable", "every version known from": "", "before that": c["error"]})
             continue
-        if c.complete:
+        if c["complete"]:
             since, before = "the first commit", ""
-        elif c.feed_from_time is not None:
-            since, before = fmt_time(c.feed_from_time), "each record's latest version only (snapshot)"
+        elif not _missing(c["feed_from_time"]):
+            since, before = fmt_time(c["feed_from_time"]), "each record's latest version only (snapshot)"
         else:
             since, before = "never", "each record's latest version only (snapshot)"
-        rows.append({"table": name, "method": c.method.replace("_", " "), "every version known from": since,
+        rows.append({"table": c["table"], "method": c["method"].replace("_", " "), "every version known from": since,
                      "before that": before})
     return _strings(pd.DataFrame(rows, columns=["table", "method", "every version known from", "before that"]))

@@ -443,6 +443,24 @@ class DeltaSource:
             df[col] = df[col].astype("Int64")
         return df
 
+    # -- the relations the layers above see (formats.base.TableSource) -------------------------
+    def changes_sql(self, con, view: str) -> str:
+        """SQL of the ``changes`` relation (``formats.delta.changes``)."""
+        from .changes import changes_sql
+
+        return changes_sql(con, self, view)
+
+    def coverage(self):
+        from .changes import coverage
+
+        return coverage(self)
+
+    def syncs(self) -> list[dict]:
+        """The sync commits (``formats.delta.syncs``), oldest first."""
+        from .syncs import sync_rows
+
+        return sync_rows(self.commits)
+
     # -- change data feed ---------------------------------------------------------------------
     @cached_property
     def change_feed_enabled(self) -> bool:
