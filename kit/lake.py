@@ -100,6 +100,10 @@ class Lake:
         source = self[name]
         return table_kind(source.name, source.columns)
 
+    def columns(self, name: str) -> list[str]:
+        """The table's column names, as its schema has them."""
+        return list(self[name].columns)
+
     def layout(self, name: str) -> str:
         return self[name].location.layout
 

@@ -9,6 +9,7 @@ import warnings
 
 from ..engines.sql import literal
 from ..errors import KitError
+from ..errors import SkippedTableWarning
 from ..settings import SENTINEL_BEFORE_YEAR  # noqa: F401  (re-exported for the analyses)
 
 BY_VALUES = ("hour", "day", "week")
@@ -40,21 +41,35 @@ def select_tables(lake, tables, needed_for: str) -> list[str]:
     return lake.analysable(tables, needed_for=needed_for)
 
 
+def resolve(lake, tables, needed_for: str) -> tuple[list[str], bool]:
+    """(the tables to analyse, strict): ``strict`` when the caller named them, so an
+    unreadable one raises instead of being skipped."""
+    return lake.analysable(tables, needed_for=needed_for), tables is not None
+
+
+def per_table(names, strict: bool, step) -> dict:
+    """``{name: step(name)}`` over ``names``, in order. A ``KitError`` raises when ``strict``
+    (the caller named the tables); otherwise the table is left out with a
+    ``SkippedTableWarning`` naming it and why."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = step(name)
+        except KitError as exc:
+            if strict:
+                raise
+            warnings.warn(f"Skipped table {name!r}: {exc}", SkippedTableWarning, stacklevel=3)
+    return out
+
+
 def changes_union_sql(lake, tables: list[str], strict: bool) -> str | None:
     """SQL with the changes of all ``tables`` (UNION ALL), to run on ``lake.connection``; None
     when no table is left. ``strict`` (the caller named the tables): an unreadable table
     raises; otherwise it is skipped with a warning."""
-    parts = []
-    for name in tables:
-        try:
-            parts.append(f"select * from ({lake.changes_sql(name)})")
-        except KitError as exc:
-            if strict:
-                raise
-            warnings.warn(f"Skipped table {name!r}: {exc}", stacklevel=3)
+    parts = per_table(tables, strict, lambda name: f"select * from ({lake.changes_sql(name)})")
     if not parts:
         return None
-    return "\nunion all\n".join(parts)
+    return "\nunion all\n".join(parts.values())
 
 
 # -- Added for latency / volume / throughput ---------------------------------------------------
@@ -86,14 +101,9 @@ def analysed_changes(lake, tables, needed_for: str) -> tuple[list[str], str | No
     then ``changes_union_sql`` table by table, so the caller knows which tables were kept
     (unreadable ones are skipped with a warning when ``tables`` is None, raise otherwise).
     The SQL runs through ``lake.sql`` (the views it needs are registered)."""
-    names = select_tables(lake, tables, needed_for)
-    kept, parts = [], []
-    for name in names:
-        sql = changes_union_sql(lake, [name], strict=tables is not None)
-        if sql is not None:
-            kept.append(name)
-            parts.append(sql)
-    return kept, ("\nunion all\n".join(parts) if parts else None)
+    names, strict = resolve(lake, tables, needed_for)
+    parts = per_table(names, strict, lambda name: f"select * from ({lake.changes_sql(name)})")
+    return list(parts), ("\nunion all\n".join(parts.values()) if parts else None)
 
 
 def tables_values_sql(names: list[str]) -> str:

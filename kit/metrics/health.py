@@ -5,16 +5,9 @@ file is opened. ``sync_gaps`` finds long intervals in the log, then asks ``lake.
 changes waited in them (an outage) or nobody changed anything (a quiet night).
 
 Sync commits (DEFINITIONS.md, "Cadence, gaps, freshness")
-    A commit is a *sync* when it landed Dataverse row versions: its operation is ``MERGE`` or a
-    write (``WRITE``, ``STREAMING UPDATE``, ``CREATE``/``REPLACE TABLE AS SELECT``), it changes
-    data, and its metrics say it inserted or updated at least one row
-    (``rows_inserted + rows_updated > 0``). A MERGE whose metrics say 0 inserted and 0 updated
-    is not a sync. When the writer recorded neither metric, a data-changing MERGE or write
-    counts as a sync (the log cannot tell, and a sync job that ran is the likelier reading).
-    A MERGE that only landed row versions again (re-landings: the metrics count them as
-    updated rows) is a sync: the conversion job ran and landed rows. ``OPTIMIZE`` (no data
-    change), ``VACUUM START``/``VACUUM END`` and the ``DELETE`` that purges soft-deleted rows
-    are never syncs.
+    The ``syncs`` relation (``lake.syncs``): the commits that landed row versions, by the
+    table format's rule (for Delta: a data-changing MERGE or write whose metrics say it
+    inserted or updated rows, or recorded no metrics; never OPTIMIZE, VACUUM or the purge).
 Commit time
     ``commitInfo.timestamp`` (or ``inCommitTimestamp``); where absent, the commit file's
     modification time. UTC. Intervals are between consecutive sync commits in log order, over
@@ -25,17 +18,12 @@ Percentiles
 
 from __future__ import annotations
 
-import warnings
-import duckdb
 import pandas as pd
 
-from .common import changes_union_sql
 from ..engines.sql import literal
-from ..formats.delta.log import WRITE_OPERATIONS
 from ..errors import KitError
+from .common import changes_union_sql, per_table, resolve
 
-#: Operations that land row versions: MERGE (the incremental sync) and the plain writes.
-SYNC_OPERATIONS = frozenset({"MERGE"}) | WRITE_OPERATIONS
 #: An interval longer than this many times the table's median interval is a gap (an outage when
 #: changes waited in it).
 GAP_FACTOR = 3.0
@@ -50,14 +38,6 @@ FRESHNESS_COLUMNS = ("table", "last_landed", "as_of", "staleness_s", "cadence_s"
 
 
 # -- shared plumbing ----------------------------------------------------------------------------
-def local_connection() -> duckdb.DuckDBPyConnection:
-    """A private DuckDB connection (TimeZone UTC) for small frames the kit computed itself
-    (commit lists, hourly series), so the lake's connection keeps only the lake's views."""
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    return con
-
-
 def utc_timestamp(value, name: str = "as_of") -> pd.Timestamp:
     """A point in time as a tz-aware UTC ``pd.Timestamp``: a datetime (naive = UTC), a
     ``pd.Timestamp`` or an ISO string (``'2026-01-31 12:00'``, ``'2026-01-31T12:00:00Z'``)."""
@@ -70,51 +50,27 @@ def utc_timestamp(value, name: str = "as_of") -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def is_sync(operation, data_change, rows_inserted, rows_updated) -> bool:
-    """The sync rule of this module's docstring, for one commit."""
-    if operation not in SYNC_OPERATIONS or not data_change:
-        return False
-    if pd.isna(rows_inserted) and pd.isna(rows_updated):
-        return True  # the writer recorded no metrics: a data-changing MERGE/WRITE is a sync
-    landed = (0 if pd.isna(rows_inserted) else int(rows_inserted)) + (0 if pd.isna(rows_updated) else int(rows_updated))
-    return landed > 0
+SYNC_DTYPES = {"table": "str", "version": "int64", "committed_at": "datetime64[us, UTC]",
+               "operation": "str", "rows_landed": "Int64"}
 
 
 def sync_commits(lake, tables: list[str], strict: bool) -> tuple[pd.DataFrame, list[str]]:
-    """The sync commits of ``tables`` (already resolved names) and the tables whose log was
-    read. The frame: ``table``, ``version``, ``committed_at`` (UTC), ``operation``, oldest
-    first per table. ``strict`` (the caller named the tables): an unreadable log raises;
-    otherwise the table is skipped with a warning."""
-    frames, read = [], []
-    for name in tables:
-        try:
-            h = lake.history(name)
-        except KitError as exc:
-            if strict:
-                raise
-            warnings.warn(f"Skipped table {name!r}: {exc}", stacklevel=3)
-            continue
-        read.append(name)
-        keep = [
-            is_sync(op, dc, ins, upd)
-            for op, dc, ins, upd in zip(h["operation"], h["data_change"], h["rows_inserted"], h["rows_updated"])
-        ]
-        h = h.loc[keep, ["version", "committed_at", "operation"]]
-        h.insert(0, "table", name)
-        frames.append(h)
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        {
-            "table": pd.Series(dtype=object),
-            "version": pd.Series(dtype="int64"),
-            "committed_at": pd.Series(dtype="datetime64[us, UTC]"),
-            "operation": pd.Series(dtype=object),
-        }
-    )
-    return out.sort_values(["table", "version"], ignore_index=True), read
+    """The sync commits of ``tables`` (already resolved names; ``lake.syncs``) and the tables
+    whose log was read. The frame: ``table``, ``version``, ``committed_at`` (UTC),
+    ``operation``, ``rows_landed``, oldest first per table. ``strict`` (the caller named the
+    tables): an unreadable log raises; otherwise the table is skipped with a warning."""
+    parts = per_table(tables, strict, lake.syncs_sql)
+    if parts:
+        union = "\nunion all\n".join(parts.values())
+        out = lake.sql(f'select * from ({union}) order by "table", version').df()
+    else:
+        out = pd.DataFrame({c: pd.Series(dtype=t) for c, t in SYNC_DTYPES.items()})
+    out = out.astype(SYNC_DTYPES)
+    return out.reset_index(drop=True), list(parts)
 
 
 def _resolve(lake, tables, needed_for: str) -> tuple[list[str], bool]:
-    return lake.analysable(tables, needed_for=needed_for), tables is not None
+    return resolve(lake, tables, needed_for)
 
 
 # Consecutive sync commits per table, with the interval that ends at each one.
@@ -128,8 +84,8 @@ _INTERVALS_SQL = """
 """
 
 
-def _cadence_frame(commits: pd.DataFrame) -> pd.DataFrame:
-    con = local_connection()
+def _cadence_frame(lake, commits: pd.DataFrame) -> pd.DataFrame:
+    con = lake.engine.scratch()
     try:
         con.register("sync_commits", commits)
         df = con.sql(
@@ -183,7 +139,7 @@ def sync_cadence(lake, tables=None) -> pd.DataFrame:
     """
     names, strict = _resolve(lake, tables, "sync_cadence")
     commits, read = sync_commits(lake, names, strict)
-    df = _cadence_frame(commits)
+    df = _cadence_frame(lake, commits)
     # Tables read but without any sync commit still get a row (commits = 0).
     df = df.set_index("table").reindex(read).rename_axis("table").reset_index()
     df["commits"] = df["commits"].fillna(0)
@@ -193,11 +149,11 @@ def sync_cadence(lake, tables=None) -> pd.DataFrame:
     )
 
 
-def gaps_frame(commits: pd.DataFrame) -> pd.DataFrame:
+def gaps_frame(lake, commits: pd.DataFrame) -> pd.DataFrame:
     """The long intervals (``table``, ``start``, ``end``, ``seconds``, ``median_interval_s``)
     in a frame of sync commits as ``sync_commits`` returns it: longer than 3 times the table's
     median interval, quiet or not."""
-    con = local_connection()
+    con = lake.engine.scratch()
     try:
         con.register("sync_commits", commits)
         df = con.sql(
@@ -231,12 +187,8 @@ def waiting_changes(lake, gaps: pd.DataFrame, strict: bool) -> pd.Series:
     out = pd.Series(pd.NA, index=gaps.index, dtype="Int64")
     if gaps.empty:
         return out
-    parts, read = [], []
-    for name in gaps["table"].unique():
-        sql = changes_union_sql(lake, [name], strict)
-        if sql is not None:
-            parts.append(sql)
-            read.append(name)
+    found = per_table(list(gaps["table"].unique()), strict, lambda name: changes_union_sql(lake, [name], True))
+    parts, read = list(found.values()), list(found)
     if not parts:
         return out
     cutoff = gaps["end"] - WAIT_FACTOR * pd.to_timedelta(gaps["median_interval_s"], unit="s")
@@ -278,7 +230,7 @@ def outages(lake, tables: list[str], strict: bool, commits: pd.DataFrame | None 
     has them already)."""
     if commits is None:
         commits, _read = sync_commits(lake, tables, strict)
-    gaps = gaps_frame(commits)
+    gaps = gaps_frame(lake, commits)
     gaps["waiting"] = waiting_changes(lake, gaps, strict)
     if not include_quiet:
         # NA (changes unreadable): kept, as the log alone cannot call the interval quiet.
@@ -354,7 +306,7 @@ def freshness(lake, as_of=None, tables=None) -> pd.DataFrame:
     names, strict = _resolve(lake, tables, "freshness")
     commits, read = sync_commits(lake, names, strict)
     commits = commits[commits["committed_at"] <= at]
-    cadence = _cadence_frame(commits).set_index("table")
+    cadence = _cadence_frame(lake, commits).set_index("table")
     rows = []
     for name in read:
         last = cadence.at[name, "last_commit"] if name in cadence.index else pd.NaT

@@ -17,14 +17,11 @@ rows where the two differ, one per row version.
 
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
 
-from .common import SENTINEL_BEFORE_YEAR, select_tables, typed_frame
+from .common import SENTINEL_BEFORE_YEAR, per_table, resolve, typed_frame
 from ..dataverse import latest_version_sql, require_columns
 from ..engines.sql import literal, quote
-from ..errors import KitError
 
 NAIVE_COLUMNS = {
     "table": "str",
@@ -103,18 +100,13 @@ def relanded_rows(lake, tables=None) -> pd.DataFrame:
 def _per_table(lake, tables, needed_for: str, build) -> list[str]:
     """``build(name, columns)`` for each analysed table that has the columns both measures
     need; a table without them raises when named, and is skipped with a warning otherwise."""
-    parts = []
-    for name in select_tables(lake, tables, needed_for):
-        source = lake[name]
-        try:
-            cols = require_columns(source.name, source.columns, ("Id", "versionnumber", "modifiedon", "SinkModifiedOn"),
-                                   needed_for)
-            parts.append(build(source.name, cols))
-        except KitError as exc:
-            if tables is not None:
-                raise
-            warnings.warn(f"Skipped table {name!r}: {exc}", stacklevel=3)
-    return parts
+    names, strict = resolve(lake, tables, needed_for)
+
+    def step(name):
+        cols = require_columns(name, lake.columns(name), ("Id", "versionnumber", "modifiedon", "SinkModifiedOn"), needed_for)
+        return build(name, cols)
+
+    return list(per_table(names, strict, step).values())
 
 
 def _pairs_sql(lake, name: str, cols: dict[str, str]) -> str:
@@ -122,7 +114,7 @@ def _pairs_sql(lake, name: str, cols: dict[str, str]) -> str:
     changes = lake.changes_sql(name)
     idc, ver, sink = quote(cols["Id"]), quote(cols["versionnumber"]), quote(cols["SinkModifiedOn"])
     latest = latest_version_sql(
-        lake.view(name), lake[name].columns,
+        lake.view(name), lake.columns(name),
         f"CAST({idc} AS VARCHAR) AS id, CAST({ver} AS BIGINT) AS versionnumber, "
         f"CAST({sink} AS TIMESTAMPTZ) AS sink_modified",
     )

@@ -18,7 +18,6 @@ import pandas as pd
 from ..engines.sql import literal
 from ..errors import KitError
 from .common import METHOD_LABEL_SQL, SENTINEL_BEFORE_YEAR, analysed_changes
-from .health import is_sync
 from .schema import Column, Schema, documented
 from .limits import cost, limits_table, load_limits, positive  # noqa: F401  (limits_table: re-exported)
 
@@ -310,13 +309,11 @@ def commit_metrics_series(lake, table: str) -> pd.Series | None:
     as 0, from the first sync after the initial load (version 0, which lands history, not the
     day's activity) to the last. None when the writer recorded no metrics. These survive a
     vacuum, unlike the change data and old data files."""
-    h = lake.history(table)
-    columns = ["operation", "data_change", "rows_inserted", "rows_updated"]
-    syncs = h[[is_sync(*c) and v != 0 for c, v in zip(h[columns].itertuples(index=False), h["version"])]]
-    if syncs.empty or syncs[["rows_inserted", "rows_updated"]].isna().all(axis=None):
+    syncs = lake.sql(f"select * from ({lake.syncs_sql(table)}) where version <> 0 order by version").df()
+    if syncs.empty or syncs["rows_landed"].isna().all():
         return None
-    landed = syncs["rows_inserted"].astype("Float64").fillna(0) + syncs["rows_updated"].astype("Float64").fillna(0)
-    per_day = landed.groupby(syncs["committed_at"].dt.floor("D")).sum()
+    landed = syncs["rows_landed"].astype("Float64").fillna(0)
+    per_day = landed.groupby(pd.to_datetime(syncs["committed_at"], utc=True).dt.floor("D")).sum()
     days = pd.date_range(per_day.index.min(), per_day.index.max(), freq="D")
     return per_day.reindex(days, fill_value=0).astype("int64")
 
@@ -358,7 +355,7 @@ def daily_volume(lake, tables=None) -> pd.DataFrame:
 def _first_day(lake, table: str) -> datetime:
     """The first UTC day the lake observed the table: the day of its first commit still in the
     log (the initial load). Changes modified before it are history the load brought in."""
-    first = lake[table].commits[0].committed_at
+    first = lake.coverage(table).observed_from
     return datetime(first.year, first.month, first.day, tzinfo=timezone.utc)
 
 
