@@ -224,7 +224,7 @@ def test_freshness_before_any_sync(lake):
 
 def test_freshness_rejects_a_bad_as_of(lake):
     with pytest.raises(kit.KitError, match="as_of"):
-        freshness(lake, "yesterday-ish")
+        freshness(lake, as_of="yesterday-ish")
 
 
 @pytest.mark.parametrize("fn", [sync_cadence, sync_gaps, lambda lake, tables: freshness(lake, tables=tables)])

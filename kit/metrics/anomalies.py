@@ -108,7 +108,7 @@ ANOMALY_COLUMNS = (
 )
 
 
-def anomalies(lake, metric: str = "volume", tables=None, *, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def anomalies(lake, tables=None, *, metric: str = "volume", threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
     """Score every hour of every table against the same hour on other weeks (robustly), with
     known outages left out of the baseline; flag spikes and drops.
 

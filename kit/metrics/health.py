@@ -274,7 +274,7 @@ def sync_gaps(lake, tables=None, *, outages_only: bool = False) -> pd.DataFrame:
     return outages(lake, names, strict, include_quiet=not outages_only)
 
 
-def freshness(lake, as_of=None, tables=None) -> pd.DataFrame:
+def freshness(lake, tables=None, *, as_of=None) -> pd.DataFrame:
     """How fresh each table is at ``as_of``: one row per table.
 
     ``as_of``: the moment to judge at, a datetime (naive = UTC) or an ISO string. Default: the

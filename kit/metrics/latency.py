@@ -37,7 +37,7 @@ LATENCY_DTYPES = {
 }
 
 
-def sync_latency(lake, tables=None, by: str | None = "day", when: str = "modified", *, methods=None) -> pd.DataFrame:
+def sync_latency(lake, tables=None, *, by: str | None = "day", when: str = "modified", methods=None) -> pd.DataFrame:
     """Sync latency per table and period: how long changes took to land in the lake.
 
     The latency of a change (one landed row version, ``lake.changes``) is ``landed_at -

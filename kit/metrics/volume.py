@@ -22,7 +22,7 @@ VOLUME_DTYPES = {
 }
 
 
-def change_volume(lake, tables=None, by: str | None = "hour", when: str = "modified", *, methods=None) -> pd.DataFrame:
+def change_volume(lake, tables=None, *, by: str | None = "hour", when: str = "modified", methods=None) -> pd.DataFrame:
     """Changes per table and period, by kind.
 
     A change is one landed row version (``lake.changes``: one row per (``Id``,

@@ -281,12 +281,15 @@ class DeltaSource:
         """deltalake's pyarrow dataset with INT96 timestamps read as microseconds; None when
         deltalake refuses the table's reader features (then its scan reads it)."""
         import pyarrow.dataset as pds
+        from deltalake.exceptions import DeltaProtocolError
 
         options = pds.ParquetReadOptions(coerce_int96_timestamp_unit="us")
         try:
             return self.table.to_pyarrow_dataset(parquet_read_options=options)
+        except DeltaProtocolError:
+            return None
         except Exception as exc:
-            if "reader features" in str(exc) or type(exc).__name__ == "DeltaProtocolError":
+            if "reader features" in str(exc):
                 return None
             raise
 
