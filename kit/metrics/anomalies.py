@@ -82,7 +82,7 @@ import warnings
 import pandas as pd
 
 from .common import changes_union_sql, per_table
-from ..engines.sql import literal
+from ..engines.sql import literal, timestamp, truncate
 from ..errors import KitError, KitWarning, SkippedTableWarning
 from .health import outages, sync_commits
 
@@ -200,13 +200,9 @@ def _windows(lake, metric: str, commits: pd.DataFrame, read: list[str], strict: 
     return windows, "\nunion all\n".join(parts)
 
 
-def _ts(value: pd.Timestamp) -> str:
-    return f"TIMESTAMPTZ {literal(value.isoformat())}"
-
-
 def _hourly_series(lake, metric: str, windows, union: str) -> pd.DataFrame:
     """``table``, ``hour``, ``value``: one row per hour of each table's window."""
-    rows = ",\n            ".join(f"({literal(n)}, {_ts(a)}, {_ts(b)})" for n, a, b in windows)
+    rows = ",\n            ".join(f"({literal(n)}, {timestamp(a)}, {timestamp(b)})" for n, a, b in windows)
     value = "coalesce(p.changes, 0)" if metric == "volume" else "p.latency_s"
     sql = f"""
         with changes as ({union}),
@@ -219,7 +215,7 @@ def _hourly_series(lake, metric: str, windows, union: str) -> pd.DataFrame:
         ),
         per_hour as (
             select c."table",
-                   date_trunc('hour', c.modifiedon) AS hour,
+                   {truncate('hour', 'c.modifiedon')} AS hour,
                    count(*) AS changes,
                    median(epoch(c.landed_at - c.modifiedon))
                        filter (where c.landed_at >= c.modifiedon) AS latency_s
@@ -248,7 +244,7 @@ def _score_sql(metric: str) -> str:
                    isodow(hour) AS dow,               -- 1 = Monday ... 7 = Sunday
                    hour(hour) AS hod,
                    isodow(hour) >= 6 AS weekend,
-                   date_trunc('day', hour) AS day
+                   {truncate('day', 'hour')} AS day
             from series
         ),
         pool as (   -- candidate samples: same hour of day, same day type, another day, clean

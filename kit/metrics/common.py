@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import warnings
 
-from ..engines.sql import literal
+from ..engines.sql import literal, truncate
 from ..errors import KitError
 from ..errors import SkippedTableWarning
 from ..settings import SENTINEL_BEFORE_YEAR  # noqa: F401  (re-exported for the analyses)
+from .schema import Column, Schema
 
 BY_VALUES = ("hour", "day", "week")
 WHEN_COLUMNS = {"modified": "modifiedon", "landed": "landed_at"}
@@ -33,7 +34,7 @@ def clock_column(when: str) -> str:
 
 def period_sql(by: str, column: str) -> str:
     """SQL truncating a TIMESTAMPTZ column to the start of its UTC hour, day or ISO week."""
-    return f"date_trunc('{by}', {column})"
+    return truncate(by, column)
 
 
 def select_tables(lake, tables, needed_for: str) -> list[str]:
@@ -115,29 +116,20 @@ def tables_values_sql(names: list[str]) -> str:
 
 def typed_frame(df, dtypes: dict):
     """``df`` with exactly the columns of ``dtypes`` in that order, cast to those dtypes (an
-    empty frame with those columns when ``df`` is None)."""
-    import pandas as pd
-
-    if df is None:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
-    out = df[list(dtypes)].copy()
-    for col, dtype in dtypes.items():
-        if str(out[col].dtype) != str(dtype):
-            out[col] = out[col].astype(dtype)
-    return out.reset_index(drop=True)
+    empty frame with those columns when ``df`` is None): ``Schema.frame`` without meanings."""
+    return Schema(*(Column(name, dtype, "") for name, dtype in dtypes.items())).frame(df)
 
 
-def periodic_frame(lake, tables, by, when, methods, needed_for: str, dtypes: dict, build_sql):
+def periodic_frame(lake, tables, by, when, methods, needed_for: str, schema, build_sql):
     """The common run of a per-table-and-period analysis: check ``by`` and ``when``, gather the
     changes of the analysed tables, run ``build_sql(changes, names, by, clock, keep)`` in
     DuckDB and type the aggregated result (no ``period`` column when ``by`` is None)."""
     check_by(by)
     clock = clock_column(when)
     names, changes = analysed_changes(lake, tables, needed_for)
-    dtypes = dict(dtypes)
     if by is None:
-        del dtypes["period"]
+        schema = schema.without("period")
     if changes is None:
-        return typed_frame(None, dtypes)
+        return schema.frame(None)
     df = lake.sql(build_sql(changes, names, by, clock, method_filter_sql(methods))).df()
-    return typed_frame(df, dtypes)
+    return schema.frame(df)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .common import SENTINEL_BEFORE_YEAR, per_table, resolve, typed_frame
 from ..dataverse import latest_version_sql, require_columns
-from ..engines.sql import literal, quote
+from ..engines.sql import literal, quantile, quote
 
 NAIVE_COLUMNS = {
     "table": "str",
@@ -136,15 +136,15 @@ def _table_sql(lake, name: str, cols: dict[str, str]) -> str:
     return f"""
     select {literal(name)} AS "table",
            count(*) filter (where known) AS changes,
-           quantile_cont(naive_s, 0.5) filter (where known) AS naive_p50_s,
-           quantile_cont(naive_s, 0.95) filter (where known) AS naive_p95_s,
-           quantile_cont(naive_s, 0.99) filter (where known) AS naive_p99_s,
-           quantile_cont(first_s, 0.5) filter (where known) AS first_p50_s,
-           quantile_cont(first_s, 0.95) filter (where known) AS first_p95_s,
-           quantile_cont(first_s, 0.99) filter (where known) AS first_p99_s,
+           {quantile('naive_s', 0.5)} filter (where known) AS naive_p50_s,
+           {quantile('naive_s', 0.95)} filter (where known) AS naive_p95_s,
+           {quantile('naive_s', 0.99)} filter (where known) AS naive_p99_s,
+           {quantile('first_s', 0.5)} filter (where known) AS first_p50_s,
+           {quantile('first_s', 0.95)} filter (where known) AS first_p95_s,
+           {quantile('first_s', 0.99)} filter (where known) AS first_p99_s,
            count(*) filter (where known and {relanded}) AS relanded,
            coalesce(count(*) filter (where known and {relanded}) / nullif(count(*) filter (where known), 0), 0) AS relanded_share,
-           quantile_cont(naive_s, 0.5) filter (where known and {relanded}) AS relanded_naive_p50_s,
-           quantile_cont(first_s, 0.5) filter (where known and {relanded}) AS relanded_first_p50_s,
+           {quantile('naive_s', 0.5)} filter (where known and {relanded}) AS relanded_naive_p50_s,
+           {quantile('first_s', 0.5)} filter (where known and {relanded}) AS relanded_first_p50_s,
            count(*) filter (where not known) AS snapshot_only
     from (select *, method <> 'snapshot' AS known from ({_pairs_sql(lake, name, cols)}))"""

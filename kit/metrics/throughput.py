@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from ..engines.sql import literal
+from ..engines.sql import literal, quantile, timestamp, truncate
 from ..errors import KitError
 from .common import METHOD_LABEL_SQL, SENTINEL_BEFORE_YEAR, analysed_changes
 from .schema import Column, Schema, documented
@@ -169,7 +169,7 @@ def throughput_sql(changes: str, observed_from: dict, windows: list[int]) -> str
     ``observed_from`` maps each table to the first UTC day it counts (a ``datetime``)."""
     values = ", ".join(f"({int(w)})" for w in windows)
     observed = ", ".join(
-        f"({literal(name)}, CAST({literal(day.isoformat())} AS TIMESTAMPTZ))" for name, day in observed_from.items()
+        f"({literal(name)}, {timestamp(day)})" for name, day in observed_from.items()
     )
     peak_columns = ",\n               ".join(
         f'max(events) filter (where seconds = {int(w)}) AS "peak_{int(w)}"' for w in windows
@@ -189,7 +189,7 @@ def throughput_sql(changes: str, observed_from: dict, windows: list[int]) -> str
         select c."table", c.method,
                case when c.modifiedon is null or year(c.modifiedon) < {SENTINEL_BEFORE_YEAR} then null
                     when c.modifiedon < o.observed_from then null
-                    else date_trunc('second', c.modifiedon) end AS second,
+                    else {truncate('second', 'c.modifiedon')} end AS second,
                count(*) AS events
         from changes c
         join observed o on o."table" = c."table"
@@ -220,7 +220,7 @@ def throughput_sql(changes: str, observed_from: dict, windows: list[int]) -> str
         group by "table"
     ),
     per_day as (
-        select "table", date_trunc('day', second) AS day, sum(events) AS events
+        select "table", {truncate('day', 'second')} AS day, sum(events) AS events
         from per_second
         where second is not null
         group by all
@@ -246,7 +246,7 @@ def throughput_sql(changes: str, observed_from: dict, windows: list[int]) -> str
         select "table",
                count(*) AS days,
                avg(events) AS mean_per_day,
-               quantile_cont(events, 0.95) AS p95_per_day,
+               {quantile('events', 0.95)} AS p95_per_day,
                max(events) AS peak_day_events,
                first(day order by events desc, day) AS peak_day,
                regr_slope(events, x) AS trend_per_day,
