@@ -133,6 +133,10 @@ def run(argv: list[str]) -> int:
     result = function(lake, **kwargs)
     if args.command == "anomalies" and not args.all_hours:
         result = result[result["flag"].notna()]  # the hours to look at; --all for every hour
+    if args.command == "throughput":
+        from .present.advice import pattern_reasons
+
+        result = result.assign(reason=pattern_reasons(result))  # the verdict in words
     _print(result, args.format)
     return 0
 
