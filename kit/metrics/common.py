@@ -10,7 +10,7 @@ import warnings
 from ..engines.sql import literal, truncate
 from ..errors import KitError
 from ..errors import SkippedTableWarning
-from ..settings import SENTINEL_BEFORE_YEAR  # noqa: F401  (re-exported for the analyses)
+from ..settings import SENTINEL_UNTIL
 from .schema import Column, Schema
 
 BY_VALUES = ("hour", "day", "week")
@@ -30,6 +30,12 @@ def clock_column(when: str) -> str:
     if when not in WHEN_COLUMNS:
         raise KitError(f"when={when!r} is not a clock: use 'modified' (Dataverse modifiedon) or 'landed' (first landing).")
     return WHEN_COLUMNS[when]
+
+
+def unknown_time_sql(column: str = "modifiedon") -> str:
+    """SQL condition: the TIMESTAMPTZ ``column`` holds no time: NULL, or a sentinel at or before
+    1970-01-01T00:00:00Z (``settings.SENTINEL_UNTIL``: 1970-01-01, 1900-01-01, 0001-01-01)."""
+    return f"({column} is null or {column} <= TIMESTAMPTZ '{SENTINEL_UNTIL}')"
 
 
 def period_sql(by: str, column: str) -> str:

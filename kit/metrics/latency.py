@@ -12,7 +12,7 @@ from ..engines.sql import quantile, seconds_between
 from .schema import Column, Schema, documented
 from .common import (
     METHOD_LABEL_SQL,
-    SENTINEL_BEFORE_YEAR,
+    unknown_time_sql,
     period_sql,
     periodic_frame,
     tables_values_sql,
@@ -33,7 +33,7 @@ LATENCY = Schema(
     Column('within_15m', 'float64', 'fraction 0 to 1: share of the included changes with latency at most 900 s (inclusive). NULL when ``changes`` is 0.'),
     Column('within_60m', 'float64', 'fraction 0 to 1: share of the included changes with latency at most 3,600 s (inclusive). NULL when ``changes`` is 0.'),
     Column('excluded', 'int64', 'changes of the period left out of the figures above, never dropped silently: ``excluded_sentinel`` + ``excluded_negative`` + changes whose landing time is unknown (``landed_at`` NULL: a snapshot-only table without ``SinkModifiedOn``).'),
-    Column('excluded_sentinel', 'int64', '``modifiedon`` NULL or a sentinel (year before 1901, such as 1900-01-01).'),
+    Column('excluded_sentinel', 'int64', '``modifiedon`` NULL or a sentinel (at or before 1970-01-01T00:00:00Z: 1970-01-01, 1900-01-01, 0001-01-01).'),
     Column('excluded_negative', 'int64', 'negative latency (``landed_at`` before ``modifiedon``: clock skew between Dataverse and the lake writer).'),
     Column('method', 'str', "the method(s) that measured the period's changes (included or excluded), distinct values joined by ``+`` in alphabetical order: ``change_feed`` (exact first landings from the Delta change data feed), ``history`` (first landings from the data files of the commit history), ``snapshot`` (each Id's latest version only; ``landed_at`` = ``SinkModifiedOn``, an upper bound of the first landing, so latencies are upper bounds), or a mix such as ``change_feed+snapshot`` where the feed covers only part of the history."),
 )
@@ -91,7 +91,7 @@ def latency_sql(changes: str, names: list[str], by: str | None, clock: str, keep
                {period}
                method,
                case
-                   when modifiedon is null or year(modifiedon) < {SENTINEL_BEFORE_YEAR} then 'sentinel'
+                   when {unknown_time_sql('modifiedon')} then 'sentinel'
                    when landed_at is null then 'unknown'
                    when landed_at < modifiedon then 'negative'
                    else 'included'

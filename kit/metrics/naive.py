@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import SENTINEL_BEFORE_YEAR, per_table, resolve, typed_frame
+from .common import per_table, resolve, typed_frame, unknown_time_sql
 from ..dataverse import latest_version_sql, require_columns
 from ..engines.sql import literal, quantile, quote
 
@@ -63,8 +63,8 @@ def naive_latency(lake, tables=None) -> pd.DataFrame:
     (which must have the columns: ``NotDataverseTableError`` otherwise).
 
     One row per table: ``table``; ``changes`` (row versions compared: current in the
-    snapshot, first landing known from the change feed or the history, ``modifiedon`` after
-    1901 and both latencies >= 0); ``naive_p50_s``, ``naive_p95_s``, ``naive_p99_s`` (seconds,
+    snapshot, first landing known from the change feed or the history, ``modifiedon`` a
+    time, not a sentinel, and both latencies >= 0); ``naive_p50_s``, ``naive_p95_s``, ``naive_p99_s`` (seconds,
     ``SinkModifiedOn - modifiedon``); ``first_p50_s``, ``first_p95_s``, ``first_p99_s``
     (seconds, ``landed_at - modifiedon``); ``relanded`` (rows whose ``SinkModifiedOn`` is more
     than a minute after their first landing: landed again later), ``relanded_share`` (fraction
@@ -126,7 +126,7 @@ def _pairs_sql(lake, name: str, cols: dict[str, str]) -> str:
            epoch(s.sink_modified) - epoch(c.modifiedon) AS naive_s,
            c.method
     from snap s join ch c on s.id = c.id and s.versionnumber = c.versionnumber
-    where c.modifiedon >= TIMESTAMPTZ '{SENTINEL_BEFORE_YEAR}-01-01 00:00:00+00'
+    where not {unknown_time_sql('c.modifiedon')}
       and s.sink_modified is not null and c.landed_at is not null
       and epoch(s.sink_modified) - epoch(c.modifiedon) >= 0 and epoch(c.landed_at) - epoch(c.modifiedon) >= 0"""
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..engines.sql import literal, quantile, timestamp, truncate
 from ..errors import KitError
-from .common import METHOD_LABEL_SQL, SENTINEL_BEFORE_YEAR, analysed_changes
+from .common import METHOD_LABEL_SQL, analysed_changes, unknown_time_sql
 from .schema import Column, Schema, documented
 from .limits import cost, limits_table, load_limits, positive  # noqa: F401  (limits_table: re-exported)
 
@@ -94,7 +94,7 @@ THROUGHPUT = Schema(
         exceeds at the limit's own window (peak in the window x ``cost_per_event`` > figure),
         whichever pattern it applies to; empty when none."""),
     Column("excluded", "int64", """changes on no observed day, not counted above:
-        ``modifiedon`` NULL or a sentinel (year before 1901), or before the day of the table's
+        ``modifiedon`` NULL or a sentinel (at or before 1970-01-01T00:00:00Z), or before the day of the table's
         first commit."""),
     Column("method", "str", """the method(s) that measured the table's changes
         (``change_feed``, ``history``, ``snapshot``, or e.g. ``change_feed+snapshot``;
@@ -187,7 +187,7 @@ def throughput_sql(changes: str, observed_from: dict, windows: list[int]) -> str
     -- commit day), counted as excluded.
     per_second AS MATERIALIZED (
         select c."table", c.method,
-               case when c.modifiedon is null or year(c.modifiedon) < {SENTINEL_BEFORE_YEAR} then null
+               case when {unknown_time_sql('c.modifiedon')} then null
                     when c.modifiedon < o.observed_from then null
                     else {truncate('second', 'c.modifiedon')} end AS second,
                count(*) AS events
