@@ -99,3 +99,22 @@ def test_the_rule_catches_an_upward_import(tmp_path):
     found = list(kit_imports(str(bad), "kit.metrics.bad"))
     assert found == [(2, "kit.lake")]
     assert layer_of(found[0][1]) not in ALLOWED["metrics"]
+
+
+def test_whole_lake_analyses_warn_with_the_kit_warning_class(tmp_path):
+    """A table the analysis cannot use is left out with a SkippedTableWarning (a KitWarning),
+    so a pipeline can filter or escalate exactly those."""
+    import warnings
+
+    import kit
+    from lakebuilder import SyncTable, plain_table, record, t
+
+    acc = SyncTable(str(tmp_path / "deltalake" / "account_partitioned"))
+    acc.initial([record("a1", 1, t(5, 12), t(5, 12))], t(5, 12))
+    plain_table(str(tmp_path / "deltalake" / "notes_partitioned"), t(5, 12))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        kit.sync_latency(kit.open_lake(tmp_path))
+    skipped = [w for w in caught if issubclass(w.category, kit.SkippedTableWarning)]
+    assert skipped and "notes" in str(skipped[0].message)
+    assert issubclass(kit.SkippedTableWarning, kit.KitWarning)
