@@ -16,7 +16,9 @@ from .spec import (DEGRADED, DEGRADED_EXPORT, DEGRADED_RUNTIME_S, END, INITIAL_L
 
 # ---------------------------------------------------------------------------------- activity
 def month_end_days(day_starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(last weekday of its month, the weekday before it), per day."""
+    """(last weekday of its month, the weekday before it), per day: the days of the simulated
+    month-end burst. Not ``kit.settings.MONTH_END_DAYS``, the analyses' month-end window (a
+    month's last calendar days), though in the default window both burst days fall inside it."""
     last = np.zeros(len(day_starts), dtype=bool)
     eve = np.zeros(len(day_starts), dtype=bool)
     months = day_starts.astype("datetime64[s]").astype("datetime64[M]")

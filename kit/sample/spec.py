@@ -5,7 +5,10 @@ incidents, how each table behaves (``TableSpec``: volumes at ``scale`` 1) and th
 The story
 ---------
 A European sales and service organisation; the activity window is ``days`` days ending with
-Wednesday 30 September 2026, a month end (``[2026-10-01 - days, 2026-10-01)`` UTC).
+Wednesday 30 September 2026, a month end (``[2026-10-01 - days, 2026-10-01)`` UTC). The
+simulated month-end burst falls on a month's last weekday and the weekday before it
+(``TableSpec.month_end``, ``month_end_eve``), a different concept from the analyses' month-end
+window of ``kit.settings.MONTH_END_DAYS`` calendar days (29 and 30 September lie in both).
 
 - ``email`` is the busy table (tracked mail: created, then sent, tracked and completed in steps
   about 16 minutes apart; 2 % of drafts discarded). Ordinary weekdays land about 11,000 changes;
