@@ -4,8 +4,8 @@ table (``TableData``).
 Columns: ``Id`` (GUID text; Dataverse ids are sequential GUIDs as SQL Server makes them; the F&O
 table packs its table id 359 into the first group and the RecId little-endian into the last
 eight bytes), ``SinkCreatedOn`` = ``SinkModifiedOn`` = the time of the commit that landed the
-row, the table's columns (real names and choice values from ``kit/sample_schemas.json``: taken
-from microsoft/CDM under CC-BY-4.0, see ``SAMPLE_SCHEMAS_LICENCE.md``; lookups as the triple
+row, the table's columns (real names and choice values from ``kit/sample/schemas.json``: taken
+from microsoft/CDM under CC-BY-4.0, see ``kit/sample/SCHEMAS_LICENCE.md``; lookups as the triple
 ``<col>``, ``<col>_entitytype``, ``<col>name``), ``IsDelete`` and ``PartitionId``. Timestamps are
 INT64 microseconds, UTC; Dataverse times have whole seconds. ``accountleads`` has no
 ``createdon`` and no ``modifiedon`` (intersect tables carry their keys and ``versionnumber``

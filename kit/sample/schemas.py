@@ -58,7 +58,7 @@ PERSON_PARTS = {"first": lambda p: p // len(LAST), "last": lambda p: p % len(LAS
 
 
 def vocabulary(kind: str) -> list[str]:
-    """The value list of a text column kind (from sample_schemas.json roles)."""
+    """The value list of a text column kind (from schemas.json roles)."""
     if kind == "company":
         return [f"{a} {b}" for a in COMPANY_A for b in COMPANY_B]
     if kind == "person":
