@@ -15,6 +15,7 @@ LIMITS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "limits.j
 #: Every analysis leaves such versions out of its times and counts them (DEFINITIONS.md).
 SENTINEL_UNTIL = "1970-01-01 00:00:00+00"
 
-#: The month end: its last this many days (finance closes, batch jobs), marked on volume charts,
-#: read by the month-end reading and simulated by the sample lake.
+#: The month end: its last this many days (finance closes, batch jobs), marked on volume charts
+#: and read by the month-end reading. (The sample lake simulates its own burst: a month's last
+#: weekday and the one before it.)
 MONTH_END_DAYS = 3
