@@ -179,3 +179,22 @@ def test_every_thirteenth_hour_matches_the_independent_computation(lake):
         for name in ("office", "stopped"):
             check(row(df, name), expected(name, at, NEWEST))
         at += timedelta(hours=13)
+
+
+def test_the_readings_name_the_stopped_tables_and_stay_calm_at_night(lake):
+    from kit.present import charts, readings
+
+    incident = str(readings._read_freshness(freshness(lake, as_of=t(19, 16))))
+    assert "office" in incident and "1 change" in incident  # waiting, named as a stalled sync
+    assert "stopped" in incident and "check the link's status" in incident
+    night = freshness(lake, as_of=t(17, 12))
+    text = str(readings._read_freshness(night))
+    assert "no table is stale" in text and "check" not in text
+    table = readings.freshness_table(freshness(lake, as_of=t(19, 16)))
+    assert sorted(table["status"]) == ["STALE: changes waiting", "STALE: silent longer than usual"]
+    assert set(readings.freshness_table(freshness(lake, as_of=t(5, 12, 30)))["status"]) == {"too little history"}
+    fig = charts.freshness(night)
+    marker = fig.data[-1]
+    assert "longest silence" in marker.name
+    unit = {"hours": 3600, "days": 86400}[fig.layout.xaxis.title.text.split("(")[-1].rstrip(")")]
+    assert sorted(marker.x) == pytest.approx(sorted(2 * night["normal_silence_s"] / unit))
