@@ -563,17 +563,34 @@ def gaps_table(gaps: pd.DataFrame) -> pd.DataFrame:
     }))
 
 
+_STALE_STATUS = {"waiting_changes": "STALE: changes waiting", "longer_than_usual": "STALE: silent longer than usual"}
+
+
+def _fresh_status(stale, reason) -> str:
+    if _missing(stale):
+        return "too little history"
+    if not stale:
+        return "fresh"
+    return _STALE_STATUS.get(None if _missing(reason) else reason, "STALE")
+
+
 def freshness_table(freshness: pd.DataFrame) -> pd.DataFrame:
     if freshness is None or freshness.empty:
         return pd.DataFrame(columns=["table", "last landed", "staleness", "status"])
     df = freshness.sort_values(["staleness_s", "table"], ascending=[False, True], kind="stable", na_position="last")
-    return _strings(pd.DataFrame({
+    reasons = df["reason"] if "reason" in df else pd.Series(None, index=df.index, dtype="object")
+    out = {
         "table": df["table"],
         "last landed": df["last_landed"].map(fmt_time),
         "staleness": df["staleness_s"].map(fmt_duration),
         "usual interval": df["cadence_s"].map(fmt_duration),
-        "status": df["stale"].map(lambda s: "" if _missing(s) else ("STALE" if s else "fresh")),
-    }))
+    }
+    if "normal_silence_s" in df:
+        out["longest usual silence at this hour"] = df["normal_silence_s"].map(fmt_duration)
+    if "waiting" in df:
+        out["changes waiting"] = df["waiting"].map(fmt_int)
+    out["status"] = [_fresh_status(s, r) for s, r in zip(df["stale"], reasons)]
+    return _strings(pd.DataFrame(out))
 
 
 @_reading
@@ -599,13 +616,32 @@ def read_health(cadence: pd.DataFrame, gaps: pd.DataFrame, freshness: pd.DataFra
         if same > 1:
             parts.append(f"{same} tables stopped at the same time: a Synapse Link (or Spark pool) outage, not a table problem.")
     if freshness is not None and not freshness.empty:
-        stale = freshness[freshness["stale"].fillna(False).astype(bool)]
-        if stale.empty:
-            parts.append(f"At {fmt_time(freshness['as_of'].iloc[0])} every table is fresh (last change within three usual intervals).")
-        else:
-            parts.append(f"Stale at {fmt_time(freshness['as_of'].iloc[0])}: {_join(list(stale['table']))}: check the link's "
-                         "status for these tables before trusting today's numbers.")
+        parts.append(_read_freshness(freshness))
     return " ".join(parts)
+
+
+def _read_freshness(freshness: pd.DataFrame) -> str:
+    """Which tables are stale and why (``freshness``'s ``reason``); nothing alarming when every
+    silence is one the table's history shows as usual for that hour of the week."""
+    at = fmt_time(freshness["as_of"].iloc[0])
+    stale = freshness[freshness["stale"].fillna(False).astype(bool)]
+    if stale.empty:
+        if freshness["stale"].isna().all():
+            return f"At {at} there is too little history to tell a quiet hour from a stopped sync."
+        return (f"At {at} no table is stale: every table's silence is within what its own history shows "
+                "for that hour of the week (quiet nights and weekends included).")
+    reasons = stale["reason"] if "reason" in stale else pd.Series("", index=stale.index)
+    waiting = stale[reasons == "waiting_changes"]
+    longer = stale[reasons != "waiting_changes"]
+    out = []
+    if not waiting.empty:
+        count = int(waiting["waiting"].sum()) if "waiting" in waiting else 0
+        out.append(f"At {at} the sync had stalled for {_join(list(waiting['table']))}: {_plural(count, 'change')} "
+                   "modified well before then landed only later.")
+    if not longer.empty:
+        out.append(f"At {at} {_join(list(longer['table']))} had been silent longer than their history shows for that "
+                   "hour of the week: check the link's status for these tables before trusting today's numbers.")
+    return " ".join(out)
 
 
 def anomalies_table(anomalies: pd.DataFrame, top: int = 10) -> pd.DataFrame:
