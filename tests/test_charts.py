@@ -137,6 +137,21 @@ def test_commit_timeline_one_trace_per_operation():
     assert list(fig.layout.yaxis.categoryarray) == ["b", "a"]
 
 
+def test_commit_timeline_commits_without_an_operation():
+    """Other Delta writers may leave commitInfo.operation out: those commits show as unknown."""
+    df = pd.DataFrame({
+        "table": ["a", "a", "b"],
+        "version": [0, 1, 0],
+        "committed_at": [day(1), day(2), day(1)],
+        "operation": ["WRITE", None, np.nan],
+        "rows_inserted": [5, None, None],
+        "rows_updated": [0, None, None],
+    })
+    fig = charts.commit_timeline(df)
+    assert [t.name for t in fig.data] == ["unknown", "write"]
+    assert list(fig.data[0].y) == ["a", "b"]
+
+
 # -- 02 --------------------------------------------------------------------------------------------
 def test_latency_percentiles_minutes_and_targets():
     fig = charts.latency_percentiles(latency_frame())

@@ -252,7 +252,10 @@ def commit_timeline(history: pd.DataFrame, colors: dict[str, str] | None = None)
     if history is None or history.empty:
         return empty_figure(title)
     df = history.copy()
-    df["_kind"] = df["operation"].astype(str).str.upper()
+    # A writer may leave the operation out of its commit (other Delta writers than the links do):
+    # such commits show as "unknown", never as a missing value that cannot be sorted.
+    ops = df["operation"] if "operation" in df else pd.Series(None, index=df.index, dtype="object")
+    df["_kind"] = [str(o).upper() if isinstance(o, str) and o.strip() else "UNKNOWN" for o in ops]
     df["_rows"] = (pd.to_numeric(df.get("rows_inserted"), errors="coerce").fillna(0)
                    + pd.to_numeric(df.get("rows_updated"), errors="coerce").fillna(0)).astype("int64")
     order = sorted(df["table"].unique(), reverse=True)  # alphabetical from the top
