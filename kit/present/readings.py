@@ -59,6 +59,18 @@ def lake_name(location) -> str:
 
     return os.path.basename(os.path.normpath(text)) or text
 
+
+def producer(lake) -> str:
+    """What wrote the lake, for sentences, from the layout of its tables (``lake.tables()``'s
+    ``layout``, or a ``Lake``): ``"Synapse Link"``, ``"Fabric Link"``, or ``"the export"`` for
+    plain Delta folders or a mix."""
+    if hasattr(lake, "table_names"):
+        layouts = {lake.layout(name) for name in lake.table_names}
+    else:
+        layouts = set() if lake is None or "layout" not in lake else set(lake["layout"].dropna())
+    names = {"synapse_delta": "Synapse Link", "fabric": "Fabric Link"}
+    return names.get(layouts.pop(), "the export") if len(layouts) == 1 else "the export"
+
 # -- number formats ------------------------------------------------------------------------------
 
 
@@ -581,8 +593,9 @@ def freshness_table(freshness: pd.DataFrame) -> pd.DataFrame:
 
 
 @_reading
-def read_health(cadence: pd.DataFrame, gaps: pd.DataFrame, freshness: pd.DataFrame) -> str:
-    """Usual cadence, the outages and which tables are stale now."""
+def read_health(cadence: pd.DataFrame, gaps: pd.DataFrame, freshness: pd.DataFrame, producer: str = "the export") -> str:
+    """Usual cadence, the outages and which tables are stale now; ``producer`` (``producer(lake)``)
+    names what stopped when several tables stopped together."""
     parts = []
     if cadence is not None and not cadence.empty and cadence["median_interval_s"].notna().any():
         med = cadence["median_interval_s"].dropna()
@@ -601,7 +614,9 @@ def read_health(cadence: pd.DataFrame, gaps: pd.DataFrame, freshness: pd.DataFra
         )
         same = gaps[(gaps["start"] < g["end"]) & (gaps["end"] > g["start"])]["table"].nunique()
         if same > 1:
-            parts.append(f"{same} tables stopped at the same time: a Synapse Link (or Spark pool) outage, not a table problem.")
+            outage = {"Synapse Link": "a Synapse Link (or Spark pool) outage", "Fabric Link": "a Fabric Link outage"}
+            parts.append(f"{same} tables stopped at the same time: {outage.get(producer, 'an outage of the export')}, "
+                         "not a table problem.")
     if freshness is not None and not freshness.empty:
         stale = freshness[freshness["stale"].fillna(False).astype(bool)]
         if stale.empty:

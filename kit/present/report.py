@@ -63,6 +63,7 @@ def collect(lake) -> dict:
                 data["notes"].append(msg)
 
     run("tables", lake.tables)
+    data["producer"] = readings.producer(lake)
     try:
         data["as_of"] = lake.as_of
     except KitError:
@@ -176,7 +177,7 @@ def build_sections(data: dict) -> list[Section]:
     anom_lat = data.get("anomalies_latency")
     window = data.get("window")
     start, end = window if window else (None, None)
-    he.blocks += [("p", readings.read_health(cad, gaps, fresh)),
+    he.blocks += [("p", readings.read_health(cad, gaps, fresh, data.get("producer", "the export"))),
                   ("chart", charts.cadence(cad)),
                   ("chart", charts.gaps(gaps, tables=dataverse, start=start, end=end, incidents=incidents)),
                   ("table", "Sync gaps, longest first", readings.gaps_table(gaps)),
@@ -270,7 +271,8 @@ def at_a_glance(data: dict) -> list[str]:
         first(readings.read_throughput(data.get("throughput")), 2),
         first(readings.read_latency(data.get("latency")), 2),
         first(readings.read_month_end(data.get("daily"))),
-        first(readings.read_health(data.get("cadence"), data.get("gaps"), data.get("freshness")), 3),
+        first(readings.read_health(data.get("cadence"), data.get("gaps"), data.get("freshness"),
+                                   data.get("producer", "the export")), 3),
     ]
 
 
