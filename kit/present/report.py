@@ -37,9 +37,10 @@ class Section:
 
 
 # -- data ----------------------------------------------------------------------------------------
-def collect(lake) -> dict:
+def collect(lake, progress=None) -> dict:
     """Run every analysis the report shows, once. Warnings (skipped tables...) are kept as
-    notes for the report instead of being printed."""
+    notes for the report instead of being printed. ``progress(key)``, when given, is called
+    after each analysis (the command line's progress bar)."""
     from ..metrics.anomalies import anomalies
     from ..metrics.health import freshness, sync_cadence, sync_gaps
     from ..metrics.latency import sync_latency
@@ -61,6 +62,8 @@ def collect(lake) -> dict:
             msg = str(w.message)
             if msg not in data["notes"]:
                 data["notes"].append(msg)
+        if progress is not None:
+            progress(key)
 
     run("tables", lake.tables)
     data["producer"] = readings.producer(lake)
@@ -118,6 +121,8 @@ def build_sections(data: dict) -> list[Section]:
                    ("chart", charts.table_storage(tables)),
                    ("table", "Tables", readings.inventory_table(tables)),
                    ("chart", charts.commit_timeline(data.get("history")))]
+    if tables is not None and not dataverse:  # nothing to measure: say so once, not in 20 empty charts
+        return [inv]
 
     lat, lat_day, naive = data.get("latency"), data.get("latency_day"), data.get("naive")
     worst = readings.worst_latency_table(lat)
@@ -260,6 +265,14 @@ def table_html(df: pd.DataFrame, caption: str) -> str:
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
+def no_dataverse_tables(tables: pd.DataFrame) -> str:
+    """The one sentence of a report on a lake without Dataverse tables."""
+    n = len(tables)
+    return (f"No Dataverse table in this lake: none of its {n} table{'s' if n != 1 else ''} has the columns Id, "
+            "versionnumber and modifiedon that Synapse Link and Fabric Link export, so there is no latency, volume, "
+            "throughput or sync health to report; the inventory below lists what the lake holds.")
+
+
 def at_a_glance(data: dict) -> list[str]:
     """The first sentence or two of the readings that decide something: which integrations
     must move, how late data lands, the month end, and whether the sync is healthy."""
@@ -267,6 +280,9 @@ def at_a_glance(data: dict) -> list[str]:
         parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", str(text).strip())
         return " ".join(parts[:n])
 
+    tables = data.get("tables")
+    if tables is not None and not tables["kind"].isin(["dataverse", "finance_operations"]).any():
+        return [no_dataverse_tables(tables)]
     return [
         first(readings.read_throughput(data.get("throughput")), 2),
         first(readings.read_latency(data.get("latency")), 2),
@@ -335,14 +351,14 @@ actions per record.</footer>
 """
 
 
-def write_report(lake, path) -> str:
+def write_report(lake, path, data: dict | None = None) -> str:
     """Write the report of ``lake`` (a ``kit.Lake`` or a location) to ``path``; return the
-    path written."""
+    path written. ``data``: what ``collect(lake)`` returned, when already run."""
     if not hasattr(lake, "tables"):
         from ..lake import open_lake
 
         lake = open_lake(lake)
-    text = render(lake)
+    text = render(lake, data)
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
