@@ -195,9 +195,18 @@ def _print(df, fmt: str, empty: str | None = None) -> None:
 
 
 def _progress(total: int, desc: str):
-    """A progress bar on stderr, shown only when stderr is a terminal."""
-    from tqdm import tqdm
+    """A progress bar on stderr, shown only when stderr is a terminal (and tqdm is installed)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # requirements.txt pins it; without it, no bar
+        import contextlib
 
+        class _Silent(contextlib.nullcontext):
+            def update(self, n=1): pass
+
+            def set_postfix_str(self, s="", refresh=True): pass
+
+        return _Silent(_Silent())
     return tqdm(total=total, desc=desc, file=sys.stderr, disable=not sys.stderr.isatty(), leave=False,
                 unit="step", dynamic_ncols=True)
 
