@@ -459,12 +459,27 @@ def throughput_table(throughput: pd.DataFrame) -> pd.DataFrame:
     return _strings(out)
 
 
+def limit_basis(throughput: pd.DataFrame) -> str:
+    """What the daily limit stands for, which every ``reason`` of ``throughput`` states in
+    brackets ("250,000 requests per 24 h at 5 actions per record"): said once, in the caption
+    of ``pattern_table``, which leaves it out of the reasons. "" when the reasons state none."""
+    import re
+
+    if throughput is None or throughput.empty or "reason" not in throughput:
+        return ""
+    found = throughput["reason"].dropna().astype(str).str.extract(r"limit \(([^()]+)\)")[0].dropna()
+    return str(found.mode().iloc[0]) if len(found) else ""
+
+
 def pattern_table(throughput: pd.DataFrame) -> pd.DataFrame:
-    """The recommended integration pattern per table with its reason (``throughput``)."""
+    """The recommended integration pattern per table with its reason (``throughput``); the
+    limit's basis (``limit_basis``), the same for every table, is left out of the reasons."""
     if throughput is None or throughput.empty:
         return pd.DataFrame(columns=["table", "pattern", "reason"])
     df = throughput.sort_values(["utilisation", "table"], ascending=[False, True], kind="stable", na_position="last")
-    return _strings(pd.DataFrame({"table": df["table"], "pattern": df["pattern"].fillna(""), "reason": df["reason"].fillna("")}))
+    basis = limit_basis(df)
+    reason = df["reason"].fillna("").astype(str).str.replace(f" ({basis})", "", regex=False) if basis else df["reason"].fillna("")
+    return _strings(pd.DataFrame({"table": df["table"], "pattern": df["pattern"].fillna(""), "reason": reason}))
 
 
 def burst_ceilings(limits=None, window_seconds: int = 300, actions_per_record: float = 5,

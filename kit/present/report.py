@@ -166,7 +166,8 @@ def build_sections(data: dict) -> list[Section]:
     th.blocks += [("p", readings.read_throughput(tp)),
                   ("chart", charts.daily_vs_limit(data.get("daily"), throughput=tp, colors=colors)),
                   ("chart", charts.utilisation(tp)),
-                  ("table", "Recommended pattern per table", readings.pattern_table(tp)),
+                  ("table", "Recommended pattern per table" + (f" (the daily limit: {readings.limit_basis(tp)})"
+                                                                 if readings.limit_basis(tp) else ""), readings.pattern_table(tp)),
                   ("p", readings.read_bursts(tp, ceilings)),
                   ("chart", charts.bursts(tp, "5min", limits=ceilings)),
                   ("chart", charts.bursts(tp, "hour")),
