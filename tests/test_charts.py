@@ -549,10 +549,10 @@ def test_anomalies_overview_groups_a_month_of_hours_into_wider_cells():
                          "flag": "spike" if spike else None, "in_incident": False})
     fig = charts.anomalies_overview(pd.DataFrame(rows))
     z = np.array(fig.data[0].z, dtype="float64")
-    assert z.shape[1] <= charts.MAX_HEATMAP_CELLS and z.shape[1] == 28 * 24 // 4
-    assert fig.data[0].customdata[1][301 // 4] == pytest.approx(60.0)  # the most extreme hour of its cell
+    assert z.shape[1] <= charts.MAX_HEATMAP_CELLS and z.shape[1] == 28 * 24 // 12
+    assert fig.data[0].customdata[1][301 // 12] == pytest.approx(60.0)  # the most extreme hour of its cell
     assert fig.data[0].customdata[0][0] == pytest.approx(-2.0)  # a drop is not averaged away either
-    assert "4-hour cells" in fig.layout.xaxis.title.text
+    assert "12-hour cells" in fig.layout.xaxis.title.text
     assert fig.data[1].name == "spike" and pd.Timestamp(fig.data[1].x[0]) == hours[301].tz_localize(None)
 
 

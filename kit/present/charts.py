@@ -48,7 +48,7 @@ DEFAULT_DAILY_LIMIT = 50_000
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # The most cells a time heatmap draws across; beyond, hours are grouped into wider cells.
-MAX_HEATMAP_CELLS = 180
+MAX_HEATMAP_CELLS = 60
 
 
 def table_colors(tables: Iterable[str]) -> dict[str, str]:
@@ -806,7 +806,7 @@ def anomalies_overview(anomalies: pd.DataFrame, incidents: list[tuple[str, objec
         colorbar={"title": {"text": "score<br>(robust z)"}, "tickvals": [-clip, -3.5, 0, 3.5, clip],
                   "ticktext": [f"-{clip:g} drop", "-3.5", "0 usual", "3.5", f"+{clip:g} spike"]},
         customdata=z, hovertemplate="%{y} " + when + ": score %{customdata:.1f}<extra></extra>", hoverongaps=False,
-        xgap=1 if block > 1 or len(hours) <= MAX_HEATMAP_CELLS // 2 else 0, ygap=2,
+        xgap=1, ygap=2,
     ))
     if block > 1:
         subtitle = f"each {block}-hour cell: its most unusual hour against the usual level for that hour; triangles: flagged hours"
