@@ -88,6 +88,9 @@ EPILOGS = {
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line on stderr, exit 2, as every other error
+        if "required: LAKE" in message:
+            message = (f"{self.prog} needs the LAKE to work on: its folder or abfss:// URI "
+                       "(sample_lake for the bundled sample)")
         self.exit(2, f"error: {message} (see python -m kit --help)\n")
 
 
