@@ -318,6 +318,8 @@ def run(argv: list[str]) -> int:
     if "by" in opts and kwargs.get("by") is not None and not args.all_periods:
         result = _observed_periods(lake, result, kwargs["by"])
     empty = EMPTY["outages" if getattr(args, "outages_only", False) else args.command]
+    if args.command == "anomalies" and args.all_hours:
+        empty = "No hour could be scored: too little history."
     _print(result, args.format, empty)
     return 0
 

@@ -249,4 +249,5 @@ def test_a_progress_bar_on_a_terminal(lake, tmp_path):
     os.close(master)
     assert proc.returncode == 0
     text = seen.decode(errors="replace")
-    assert "reading tables" in text and "analysing" in text and "17/17" in text
+    assert "reading tables" in text and "analysing" in text and "/17 [" in text
+    assert text.rstrip(" ").endswith("\r")  # the bar clears itself: the terminal keeps only "wrote ..."

@@ -133,7 +133,8 @@ def _raise_why_not(storage: Storage, root: str) -> None:
     if any(f.endswith(".parquet") for f in files) or any(
             name.lower().endswith(".parquet") for child in children for name, _, _ in storage.list_files(child)):
         raise NotDeltaError(
-            f"{where!r} holds parquet files but no Delta log ('_delta_log/'): plain parquet is not read. "
+            f"No tables found at {where!r}: it holds parquet files but no Delta log ('_delta_log/'), and plain "
+            "parquet is not read. "
             "Pass a Delta table, or the folder that holds 'deltalake/' (Synapse Link), 'Tables/' (Fabric Link) "
             "or Delta table folders."
         )
