@@ -6,7 +6,8 @@
     python -m kit sample /tmp/lake --days 28
     python -m kit report sample_lake -o report.html
 
-Errors print one line on stderr and exit with status 2.
+Errors print one line on stderr and exit with status 2. Progress shows on stderr when it is a
+terminal (never in a pipe, a log or CI).
 """
 
 from __future__ import annotations
@@ -35,66 +36,221 @@ ANALYSES = {
     "anomalies": ("kit.metrics.anomalies", "anomalies", ("tables", "metric")),
 }
 BY_DEFAULT = {"latency": "day", "volume": "hour"}
+# the analyses that read every landed row version (the rest read the commit log only)
+READS_CHANGES = {"latency", "volume", "throughput", "anomalies"}
+
+DESCRIPTIONS = {
+    "tables": "list the lake's tables: layout, kind, version, rows, last commit",
+    "latency": "sync latency per table and period: p50 to p99 from modifiedon to first landing",
+    "volume": "creates, updates and deletes per table and period",
+    "throughput": "peak day, hour and 5 minutes per table against the published limits, and the pattern to use",
+    "cadence": "time between sync commits per table: median, p95, longest",
+    "gaps": "intervals between sync commits longer than 3x the table's usual one",
+    "freshness": "time since each table last landed a change, and whether it is stale",
+    "anomalies": "hours whose volume or latency is unusual for that hour of the day",
+    "sample": "write the simulated sample lake (with its TRUTH.json) to a folder",
+    "report": "write the self-contained HTML report of a lake",
+}
+
+# What an empty result means, said in the table format instead of an empty frame.
+EMPTY = {
+    "latency": "No changes to measure latency on in this window.",
+    "volume": "No changes in this window.",
+    "throughput": "No changes to size an integration for.",
+    "cadence": "No sync commits.",
+    "gaps": "No sync gaps: no interval between syncs was longer than three times the table's usual one.",
+    "outages": "No outages: no sync gap kept changes waiting.",
+    "freshness": "No table has landed a change.",
+    "anomalies": "No anomalies: every scored hour is within its usual range (--all lists every hour).",
+}
+
+EPILOGS = {
+    "latency": """columns (seconds in csv/json; readable durations in the table format):
+  changes           changes measured in the period
+  p50_s ... max_s   latency percentiles, from modifiedon to the first landing of each change
+  within_15m/_60m   share (0 to 1) of the changes that landed within 15 / 60 minutes
+  excluded          changes left out of the latency: excluded_sentinel (modifiedon NULL or
+                    before 1901) plus excluded_negative (landed before modifiedon)
+  method            how the landings are known: change_feed (exact), history, snapshot""",
+    "volume": """columns: creates, updates, deletes, total (landed row versions, each counted once)
+  and method (change_feed exact, history, snapshot: only each record's latest version).""",
+    "throughput": """columns:
+  peak_day_events, peak_hour_events, peak_5min_events
+                    the most changes in one UTC day, hour and 5 minutes (modifiedon clock)
+  limit_per_day     250,000 Power Automate requests a day / --actions-per-record
+  utilisation       peak_day_events / limit_per_day; headroom = 1 - utilisation
+  days_to_limit     days until the daily trend reaches the limit (empty: not growing)
+  pattern, reason   the recommended integration pattern, and why
+  excluded          changes counted on no day, so not in the numbers above: modifiedon
+                    NULL or before 1901, or before the day of the table's first commit""",
+}
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line on stderr, exit 2, as every other error
+        if "required: LAKE" in message:
+            message = (f"{self.prog} needs the LAKE to work on: its folder or abfss:// URI "
+                       "(sample_lake for the bundled sample)")
         self.exit(2, f"error: {message} (see python -m kit --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m kit", description="Analyse how Dataverse data lands in a lake.")
+    p = _Parser(prog="python -m kit", description="Analyse how Dataverse data lands in a lake (Synapse Link, "
+                "Fabric Link or Delta tables).")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    def output(sp):
-        sp.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: table)")
+    def command(name):
+        return sub.add_parser(name, help=DESCRIPTIONS[name], description=DESCRIPTIONS[name][0].upper() + DESCRIPTIONS[name][1:] + ".",
+                              epilog=EPILOGS.get(name), formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    t = sub.add_parser("tables", help="list the lake's tables")
-    t.add_argument("lake", nargs="?", default=DEFAULT_LAKE, help="lake folder or URI (default: the sample lake)")
+    def lake(sp):
+        sp.add_argument("lake", nargs="?", default=None, metavar="LAKE",
+                        help="lake folder or abfss:// URI (default: the bundled sample lake, with a note saying so)")
+
+    def output(sp):
+        sp.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                        help="output format: a readable table, or csv / json with durations in seconds (default: table)")
+
+    t = command("tables")
+    lake(t)
     output(t)
     for name, (_, func, opts) in ANALYSES.items():
-        sp = sub.add_parser(name, help=f"{func}()")
-        sp.add_argument("lake", nargs="?", default=DEFAULT_LAKE, help="lake folder or URI (default: the sample lake)")
+        sp = command(name)
+        lake(sp)
         if "tables" in opts:
-            sp.add_argument("--table", action="append", dest="tables", metavar="T", help="a table (repeatable; default: all)")
+            sp.add_argument("--table", action="append", dest="tables", metavar="T",
+                            help="a table to analyse (repeatable; default: every Dataverse table)")
         if "by" in opts:
-            sp.add_argument("--by", choices=("hour", "day", "week", "none"), default=BY_DEFAULT[name])
+            sp.add_argument("--by", choices=("hour", "day", "week", "none"), default=BY_DEFAULT[name],
+                            help="one row per table and UTC hour, day or week (Monday), or none for one row per "
+                                 "table (default: %(default)s)")
+            sp.add_argument("--all-periods", action="store_true", dest="all_periods",
+                            help="also the periods before the lake's first sync commit (the initial load's backlog, "
+                                 "often years of it); default: only the periods the lake observed")
         if "when" in opts:
-            sp.add_argument("--when", choices=("modified", "landed"), default="modified")
+            sp.add_argument("--when", choices=("modified", "landed"), default="modified",
+                            help="the clock that places a change in a period: modifiedon in Dataverse, or its first "
+                                 "landing in the lake (default: %(default)s)")
         if "actions_per_record" in opts:
-            sp.add_argument("--actions-per-record", type=float, default=5, dest="actions_per_record")
+            sp.add_argument("--actions-per-record", type=float, default=5, dest="actions_per_record", metavar="N",
+                            help="Power Automate actions one change costs; the daily limit is 250,000 requests / N "
+                                 "(default: %(default)g, so 50,000 events a day)")
         if "as_of" in opts:
-            sp.add_argument("--as-of", dest="as_of", help="UTC time to measure staleness at (default: latest commit)")
+            sp.add_argument("--as-of", dest="as_of", metavar="TIME",
+                            help="UTC time to measure staleness at, e.g. 2026-09-30T18:00:00Z (default: the lake's "
+                                 "newest commit)")
         if "outages_only" in opts:
             sp.add_argument("--outages-only", action="store_true", dest="outages_only",
-                            help="only the gaps that kept changes waiting")
+                            help="only the gaps that kept changes waiting (default: every gap, quiet nights included)")
         if "metric" in opts:
-            sp.add_argument("--metric", choices=("volume", "latency"), default="volume")
+            sp.add_argument("--metric", choices=("volume", "latency"), default="volume",
+                            help="score hourly change volume or hourly latency (default: %(default)s)")
             sp.add_argument("--all", action="store_true", dest="all_hours",
-                            help="every scored hour, not only the flagged ones")
+                            help="every scored hour (default: only the flagged ones)")
         output(sp)
-    s = sub.add_parser("sample", help="write the simulated sample lake")
-    s.add_argument("dest")
-    s.add_argument("--days", type=int, default=28)
-    s.add_argument("--scale", type=float, default=1.0)
-    s.add_argument("--seed", type=int, default=7)
-    s.add_argument("--layout", choices=("synapse", "fabric"), default="synapse")
-    r = sub.add_parser("report", help="write the self-contained HTML report")
-    r.add_argument("lake", nargs="?", default=DEFAULT_LAKE, help="lake folder or URI (default: the sample lake)")
-    r.add_argument("-o", "--output", default="report.html")
+    s = command("sample")
+    s.add_argument("dest", metavar="DEST", help="folder to write the lake to (new or empty, or --force)")
+    s.add_argument("--days", type=int, default=28, help="simulated days, 7 to 366 (default: %(default)s)")
+    s.add_argument("--scale", type=float, default=1.0,
+                   help="activity multiplier; 20 gives about 6 million row versions in email (default: %(default)g)")
+    s.add_argument("--seed", type=int, default=7, help="random seed: the same seed writes the same files (default: %(default)s)")
+    s.add_argument("--layout", choices=("synapse", "fabric"), default="synapse",
+                   help="synapse: deltalake/<table>_partitioned/; fabric: Tables/<table>/ (default: %(default)s)")
+    s.add_argument("--force", action="store_true", help="replace a sample lake written earlier in DEST")
+    r = command("report")
+    r.add_argument("lake", metavar="LAKE", help="lake folder or abfss:// URI (pass sample_lake for the bundled sample)")
+    r.add_argument("-o", "--output", default="report.html", metavar="FILE",
+                   help="the HTML file to write (default: %(default)s)")
     return p
 
 
-def _print(df, fmt: str) -> None:
+def _readable(df):
+    """Durations in seconds (``*_s``, ``seconds``) and fractions as readable text for the table
+    format: ``median_interval_s`` 219662.99 -> ``median_interval`` "2.5 days"; 0.125 -> "12.5%"."""
+    from .present.readings import fmt_days, fmt_duration, fmt_pct
+
+    out = df.copy()
+    renames = {}
+    for col in df.columns:
+        name = str(col)
+        if name.startswith("within_") or name in ("utilisation", "headroom"):  # fractions
+            out[col] = df[col].map(fmt_pct)
+        elif name == "days_to_limit":
+            out[col] = df[col].map(lambda d: "" if d != d or d is None else fmt_days(d))
+        elif name.endswith("_s") or name == "seconds":
+            out[col] = df[col].map(fmt_duration)
+            renames[col] = name[:-2] if name.endswith("_s") else "duration"
+    return out.rename(columns=renames)
+
+
+def _print(df, fmt: str, empty: str | None = None) -> None:
     if fmt == "csv":
         df.to_csv(sys.stdout, index=False)
     elif fmt == "json":
         sys.stdout.write(df.to_json(orient="records", date_format="iso", date_unit="ms") + "\n")
+    elif df.empty and empty:
+        sys.stdout.write(empty + "\n")
     else:
         import pandas as pd
 
         with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200):
-            sys.stdout.write(df.to_string(index=False) + "\n")
+            sys.stdout.write(_readable(df).to_string(index=False) + "\n")
+
+
+def _progress(total: int, desc: str):
+    """A progress bar on stderr, shown only when stderr is a terminal (and tqdm is installed)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # requirements.txt pins it; without it, no bar
+        import contextlib
+
+        class _Silent(contextlib.nullcontext):
+            def update(self, n=1): pass
+
+            def set_postfix_str(self, s="", refresh=True): pass
+
+        return _Silent(_Silent())
+    return tqdm(total=total, desc=desc, file=sys.stderr, disable=not sys.stderr.isatty(), leave=False,
+                unit="step", dynamic_ncols=True)
+
+
+def _no_dataverse(lake, location: str) -> KitError:
+    n = len(lake)
+    return KitError(
+        f"No Dataverse table in {location!r}: none of its {n} table{'s' if n != 1 else ''} has the columns Id, "
+        "versionnumber and modifiedon that Synapse Link and Fabric Link export, so there is nothing to measure "
+        "(python -m kit tables lists what it holds)."
+    )
+
+
+def _read_changes(lake, names: list[str], desc: str = "reading changes") -> None:
+    """Read each table's changes once (the lake caches them), one step per table on the bar."""
+    with _progress(len(names), desc) as bar:
+        for name in names:
+            bar.set_postfix_str(name, refresh=False)
+            try:
+                lake.changes_sql(name)
+            except KitError:
+                pass  # the analysis skips it with a note
+            bar.update()
+
+
+def _report(lake, output: str) -> str:
+    from . import report
+
+    names = lake.dataverse_tables()
+    _read_changes(lake, names, "reading tables")
+    steps = 16 + 1  # the analyses report.collect runs, then the HTML
+    with _progress(steps, "analysing") as bar:
+        def step(key):
+            bar.set_postfix_str(key, refresh=False)
+            bar.update()
+
+        data = report.collect(lake, progress=step)
+        bar.set_postfix_str("writing the HTML")
+        path = report.write_report(lake, output, data=data)
+        bar.update()
+    return path
 
 
 def run(argv: list[str]) -> int:
@@ -102,16 +258,22 @@ def run(argv: list[str]) -> int:
     if args.command == "sample":
         from .sample import generate
 
+        if os.path.exists(os.path.join(args.dest, "TRUTH.json")) and not args.force:
+            raise KitError(f"{args.dest} already holds a sample lake (TRUTH.json): pass --force to replace it, "
+                           "or choose another folder.")
         generate(args.dest, days=args.days, scale=args.scale, seed=args.seed, layout=args.layout)
         print(f"wrote the sample lake to {args.dest}")
         return 0
     from .lake import open_lake
 
-    lake = open_lake(args.lake)  # credentials: AZURE_* environment variables
+    location = args.lake
+    if location is None:
+        location = DEFAULT_LAKE
+        print(f"note: no LAKE given: this is the bundled sample lake ({DEFAULT_LAKE}), not your data; "
+              f"pass your lake's folder or URI: python -m kit {args.command} LAKE", file=sys.stderr)
+    lake = open_lake(location)  # credentials: AZURE_* environment variables
     if args.command == "report":
-        from .report import write_report
-
-        path = write_report(lake, args.output)
+        path = _report(lake, args.output)
         print(f"wrote {path}")
         return 0
     if args.command == "tables":
@@ -129,6 +291,14 @@ def run(argv: list[str]) -> int:
             value = None
         if value is not None or opt == "by":
             kwargs[opt] = value
+    if kwargs.get("tables") is None:
+        names = lake.dataverse_tables()
+        if not names:
+            raise _no_dataverse(lake, lake.storage.display)
+    else:
+        names = [lake[t].name for t in kwargs["tables"]]
+    if args.command in READS_CHANGES and len(names) > 1:
+        _read_changes(lake, names)
     function = getattr(importlib.import_module(module), func)
     result = function(lake, **kwargs)
     if args.command == "anomalies" and not args.all_hours:
@@ -137,8 +307,35 @@ def run(argv: list[str]) -> int:
         from .present.advice import pattern_reasons
 
         result = result.assign(reason=pattern_reasons(result))  # the verdict in words
-    _print(result, args.format)
+    if "by" in opts and kwargs.get("by") is not None and not args.all_periods:
+        result = _observed_periods(lake, result, kwargs["by"])
+    empty = EMPTY["outages" if getattr(args, "outages_only", False) else args.command]
+    if args.command == "anomalies" and args.all_hours:
+        empty = "No hour could be scored: too little history."
+    _print(result, args.format, empty)
     return 0
+
+
+def _observed_periods(lake, result, by: str):
+    """The periods the lake observed as they happened: from the one holding its first sync
+    commit on, with a note when earlier ones (the initial load's backlog) were left out."""
+    import pandas as pd
+
+    from .present.readings import fmt_day
+
+    window = lake.observed_window()
+    if window is None or result.empty:
+        return result
+    first = pd.Timestamp(window[0]).tz_convert("UTC")
+    start = first.floor("h") if by == "hour" else first.floor("D")
+    if by == "week":
+        start -= pd.Timedelta(days=start.dayofweek)  # weeks start on Monday
+    periods = pd.to_datetime(result["period"], utc=True)
+    kept = result[periods.isna() | (periods >= start)]
+    if len(kept) < len(result):
+        print(f"note: periods from {fmt_day(first)} (the lake's first sync commit) on; {len(result) - len(kept):,} "
+              "earlier period rows (the initial load's backlog) left out: --all-periods shows them", file=sys.stderr)
+    return kept
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -158,6 +355,6 @@ def main(argv: list[str] | None = None) -> None:
             text = redact(" ".join(str(exc).split()), (storage_options_from_env() or {}).values())
             print(f"error: {type(exc).__name__}: {text[:500]}", file=sys.stderr)
             code = 2
-    for w in caught:
-        print(f"note: {w.message}", file=sys.stderr)
+    for message in dict.fromkeys(str(w.message) for w in caught):  # each note once
+        print(f"note: {message}", file=sys.stderr)
     sys.exit(code)

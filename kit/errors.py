@@ -22,6 +22,18 @@ class LakeNotFoundError(KitError):
     """The location does not exist, or holds no table the kit can recognise."""
 
 
+class NotAFolderError(LakeNotFoundError):
+    """The location is a file, not a folder."""
+
+
+class NotDeltaError(LakeNotFoundError):
+    """The location holds parquet files but no Delta log: plain parquet, not Delta tables."""
+
+
+class CsvExportError(LakeNotFoundError):
+    """The location is a Synapse Link CSV export (``model.json``), which the kit does not read yet."""
+
+
 class TableNotFoundError(KitError, KeyError):
     """The lake has no table of that name."""
 

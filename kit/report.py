@@ -21,9 +21,10 @@ from .present import readings
 from .present.report import render
 
 
-def collect(lake) -> dict:
+def collect(lake, progress=None) -> dict:
     """Run every analysis the report shows, once. Warnings (skipped tables...) are kept as
-    notes for the report instead of being printed."""
+    notes for the report instead of being printed. ``progress(key)``, when given, is called
+    after each analysis (the command line's progress bar)."""
     data: dict = {"notes": []}
 
     def run(key, func, *args, **kwargs):
@@ -38,8 +39,11 @@ def collect(lake) -> dict:
             msg = str(w.message)
             if msg not in data["notes"]:
                 data["notes"].append(msg)
+        if progress is not None:
+            progress(key)
 
     run("tables", lake.tables)
+    data["producer"] = readings.producer(data["tables"])
     try:
         data["as_of"] = lake.as_of
     except KitError:
@@ -82,14 +86,14 @@ def display_location(lake) -> str:
     return where
 
 
-def write_report(lake, path) -> str:
+def write_report(lake, path, data: dict | None = None) -> str:
     """Write the report of ``lake`` (a ``kit.Lake`` or a location) to ``path``; return the
-    path written."""
+    path written. ``data``: what ``collect(lake)`` returned, when already run."""
     if not hasattr(lake, "tables"):
         from .lake import open_lake
 
         lake = open_lake(lake)
-    text = render(collect(lake), display_location(lake))
+    text = render(collect(lake) if data is None else data, display_location(lake))
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)

@@ -3,11 +3,18 @@
     python notebooks/build.py                 # write and execute all five
     python notebooks/build.py 02 04           # only these
     python notebooks/build.py --no-execute    # write without outputs
+    python notebooks/build.py --no-images     # execute, but store no static images of the figures
 
 The notebooks are the source users open; this script is how they are kept consistent (one
 setup cell, the same wording, deterministic cell ids). Execution runs each notebook from the
 ``notebooks/`` folder with ``KIT_LAKE`` unset, so ``../sample_lake`` is the lake, exactly as
 ``pytest --nbval`` re-runs them, and stores the outputs that nbval compares.
+
+Each figure is stored twice: as plotly JSON (``application/vnd.plotly.v1+json``: the interactive
+chart JupyterLab shows, and what nbval compares) and as a PNG beside it (``image/png``: what
+``jupyter nbconvert --to html`` and GitHub's notebook viewer show, since they cannot draw plotly
+JSON). The PNGs are drawn here, after execution, with kaleido and Chromium; nbval ignores images,
+so the check stays deterministic and needs neither.
 """
 
 from __future__ import annotations
@@ -16,10 +23,16 @@ import os
 import sys
 import time
 
+import base64
+import io
+import warnings
+
 import nbformat
 from nbclient import NotebookClient
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+IMAGE_WIDTH = 900  # px: about a notebook's output width in JupyterLab and on GitHub
 
 PARAMETERS = '''import os
 
@@ -262,6 +275,8 @@ integration does, which volumes cannot tell.
 | complex orchestration or B2B (EDI) | Logic Apps |
 | bulk data movement or ETL | Data Factory + Synapse Link |
 | F&O and CRM real-time bidirectional sync | dual write |"""),
+    md("""Each table's reason compares its peak day with the daily limit above: 250,000 requests per 24 h at
+5 actions per record (the table's caption in the report states it for other settings)."""),
     code("readings.pattern_table(throughput)"),
     md("The published limits checked, with their sources:"),
     code("readings.published_limits()"),
@@ -303,7 +318,7 @@ charts.gaps(gaps, tables=lake.dataverse_tables(), start=window[0], end=window[1]
             incidents=readings.outages(gaps))"""),
     md("## Freshness now"),
     code("""fresh = kit.freshness(lake)
-readings.read_health(cadence, gaps, fresh)"""),
+readings.read_health(cadence, gaps, fresh, readings.producer(lake.tables()))"""),
     code("charts.freshness(fresh)"),
     md("""## Anomalies
 
@@ -371,8 +386,50 @@ def execute(nb: nbformat.NotebookNode) -> float:
             os.environ["KIT_LAKE"] = env_lake
 
 
+def add_images(nb: nbformat.NotebookNode) -> int:
+    """Store a PNG beside each plotly figure of the executed notebook (see the module
+    docstring); returns how many. Needs kaleido and Chromium: fails with what to install."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    try:
+        import kaleido
+        from PIL import Image
+
+        kaleido.start_sync_server(silence_warnings=True)
+    except Exception as exc:  # kaleido or Pillow missing, or no Chrome/Chromium for kaleido to drive
+        raise SystemExit(
+            f"cannot draw the figures' static images ({type(exc).__name__}: {exc}). Install kaleido and Pillow "
+            "(pip install -r requirements.txt) and Chromium (apt-get install chromium), or pass --no-images "
+            "(nbconvert's HTML and GitHub then show no charts)."
+        ) from None
+    n = 0
+    try:
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                if PLOTLY_MIME not in data:
+                    continue
+                fig = go.Figure(data[PLOTLY_MIME])
+                height = int(fig.layout.height or 450)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # kaleido: "kopts ... ignored if using a server"
+                    png = pio.to_image(fig, format="png", width=IMAGE_WIDTH, height=height, scale=1, validate=False)
+                # 256 colours, no dithering: a third of the size, the same look for flat charts
+                image = Image.open(io.BytesIO(png)).convert("RGB")
+                small = io.BytesIO()
+                image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+                    small, "PNG", optimize=True)
+                data["image/png"] = base64.b64encode(small.getvalue()).decode("ascii")
+                n += 1
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
+    return n
+
+
 def main(argv: list[str]) -> int:
     run = "--no-execute" not in argv
+    images = run and "--no-images" not in argv
     if "--lake" in argv:  # a trial run on another lake (its outputs are not the ones to commit)
         i = argv.index("--lake")
         os.environ["KIT_LAKE_TRIAL"] = os.path.abspath(argv[i + 1])
@@ -385,6 +442,10 @@ def main(argv: list[str]) -> int:
         if run:
             seconds = execute(nb)
             print(f"{name}: executed in {seconds:.1f} s")
+        if images:
+            started = time.perf_counter()
+            count = add_images(nb)
+            print(f"{name}: {count} figure images in {time.perf_counter() - started:.1f} s")
         nbformat.validate(nb)
         path = os.path.join(HERE, name)
         with open(path, "w", encoding="utf-8", newline="\n") as fh:

@@ -137,6 +137,21 @@ def test_commit_timeline_one_trace_per_operation():
     assert list(fig.layout.yaxis.categoryarray) == ["b", "a"]
 
 
+def test_commit_timeline_commits_without_an_operation():
+    """Other Delta writers may leave commitInfo.operation out: those commits show as unknown."""
+    df = pd.DataFrame({
+        "table": ["a", "a", "b"],
+        "version": [0, 1, 0],
+        "committed_at": [day(1), day(2), day(1)],
+        "operation": ["WRITE", None, np.nan],
+        "rows_inserted": [5, None, None],
+        "rows_updated": [0, None, None],
+    })
+    fig = charts.commit_timeline(df)
+    assert [t.name for t in fig.data] == ["unknown", "write"]
+    assert list(fig.data[0].y) == ["a", "b"]
+
+
 # -- 02 --------------------------------------------------------------------------------------------
 def test_latency_percentiles_minutes_and_targets():
     fig = charts.latency_percentiles(latency_frame())
@@ -497,3 +512,52 @@ def test_outage_label_near_the_right_edge_stays_inside():
     fig = charts.gaps(gaps, start=day(1), end=day(31), incidents=[("outage", day(30, 8), day(30, 14))])
     label = next(a for a in fig.layout.annotations if a.text == "outage")
     assert label.xanchor == "right" and pd.Timestamp(label.x) == day(30, 14)
+
+
+# -- readable at a glance ------------------------------------------------------------------------
+def test_latency_over_time_breaks_lines_over_missing_periods():
+    df = pd.DataFrame({"table": ["a", "a", "a", "b", "b", "b", "b"],
+                       "period": [day(5), day(6), day(8), day(5), day(6), day(7), day(8)],
+                       "p95_s": [600.0, 600.0, 1200.0, 60.0, 120.0, 180.0, 240.0]})
+    fig = charts.latency_over_time(df)
+    a = fig.data[0]
+    assert a.connectgaps is False
+    assert len(a.x) == 4 and np.isnan(np.asarray(a.y, dtype="float64")[2])  # no point across the missing day
+    assert pd.Timestamp(a.x[2]) == day(7).tz_localize(None)
+    assert len(fig.data[1].x) == 4 and not np.isnan(np.asarray(fig.data[1].y, dtype="float64")).any()
+    one = charts.latency_over_time(df, table="a")
+    assert np.isnan(np.asarray(one.data[0].y, dtype="float64")[2])
+
+
+def test_latency_over_time_eight_tables_differ_in_colour_and_symbol():
+    rows = [{"table": f"t{i}", "period": day(d), "p95_s": 60.0 * (i + d)} for i in range(8) for d in (5, 6)]
+    fig = charts.latency_over_time(pd.DataFrame(rows))
+    assert len({t.line.color for t in fig.data}) == 8
+    assert len({t.marker.symbol for t in fig.data}) == 8
+    blues = {"#0072B2", "#56B4E9", "#332288"}
+    assert len(blues & {t.line.color for t in fig.data}) <= 2
+
+
+def test_anomalies_overview_groups_a_month_of_hours_into_wider_cells():
+    hours = pd.date_range(day(1), periods=28 * 24, freq="h")
+    rows = []
+    for t in ("a", "b"):
+        for i, h in enumerate(hours):
+            spike = t == "a" and i == 301
+            rows.append({"table": t, "hour": h, "metric": "volume", "value": 100.0 if spike else 10.0, "baseline": 10.0,
+                         "score": 60.0 if spike else (-2.0 if i % 7 == 0 else 0.5),
+                         "flag": "spike" if spike else None, "in_incident": False})
+    fig = charts.anomalies_overview(pd.DataFrame(rows))
+    z = np.array(fig.data[0].z, dtype="float64")
+    assert z.shape[1] <= charts.MAX_HEATMAP_CELLS and z.shape[1] == 28 * 24 // 12
+    assert fig.data[0].customdata[1][301 // 12] == pytest.approx(60.0)  # the most extreme hour of its cell
+    assert fig.data[0].customdata[0][0] == pytest.approx(-2.0)  # a drop is not averaged away either
+    assert "12-hour cells" in fig.layout.xaxis.title.text
+    assert fig.data[1].name == "spike" and pd.Timestamp(fig.data[1].x[0]) == hours[301].tz_localize(None)
+
+
+def test_anomalies_overview_without_flags_is_not_an_empty_box():
+    df = anomaly_frame().assign(flag=None)
+    fig = charts.anomalies_overview(df)
+    assert len(fig.data) == 0
+    assert annotation_texts(fig) == [f"no anomalies: all {df['score'].notna().sum():,} scored table-hours within their usual range"]

@@ -118,3 +118,136 @@ def test_anomalies_lists_the_flagged_hours_unless_all():
     assert flagged and all(r["flag"] in ("spike", "drop") for r in flagged)
     assert len(every) > 10 * len(flagged)
     assert {(r["table"], r["hour"]) for r in flagged} <= {(r["table"], r["hour"]) for r in every}
+
+
+# -- help, defaults and the lake argument ----------------------------------------------------------
+def test_help_describes_each_command_in_words():
+    out = run("--help")
+    assert out.returncode == 0
+    for func in ("sync_latency()", "change_volume()", "throughput()", "sync_cadence()", "anomalies()"):
+        assert func not in out.stdout
+    assert "sync latency per table and period" in out.stdout
+
+
+@pytest.mark.parametrize("command, options", [
+    ("latency", ["--by", "--when", "--all-periods", "--format"]),
+    ("volume", ["--by", "--when", "--format"]),
+    ("throughput", ["--actions-per-record", "--format"]),
+    ("anomalies", ["--metric", "--all"]),
+    ("sample", ["--days", "--scale", "--seed", "--layout"]),
+    ("report", ["--output"]),
+])
+def test_every_option_has_help_and_its_default(command, options):
+    text = " ".join(run(command, "--help").stdout.split())
+    for option in options:
+        start = text.index(option, text.index("options:"))
+        assert "(default" in text[start:start + 400] or "default:" in text[start:start + 400], (command, option)
+    if command == "throughput":
+        assert "excluded" in text and "not in the numbers above" in text
+
+
+def test_report_needs_the_lake(tmp_path):
+    out = run("report", "-o", str(tmp_path / "x.html"))
+    assert out.returncode == 2 and "LAKE" in out.stderr
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_an_analysis_without_a_lake_says_it_is_the_sample():
+    out = run("freshness")
+    assert out.returncode == 0, out.stderr
+    assert "note: no LAKE given: this is the bundled sample lake" in out.stderr
+
+
+def test_sample_refuses_to_replace_an_earlier_sample_without_force(tmp_path):
+    dest = tmp_path / "lake"
+    dest.mkdir()
+    (dest / "TRUTH.json").write_text("{}")
+    out = run("sample", str(dest))
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"error: {dest} already holds a sample lake (TRUTH.json): pass --force to replace it, or choose another folder."]
+    assert (dest / "TRUTH.json").read_text() == "{}"
+    forced = run("sample", str(dest), "--force", "--days", "3")  # past the check, stopped by the option
+    assert forced.stderr.strip() == "error: days must be between 7 and 366, not 3."
+
+
+# -- readable output ---------------------------------------------------------------------------
+def test_table_format_prints_durations_readably(lake):
+    out = run("cadence", lake)
+    assert out.returncode == 0, out.stderr
+    header, row = out.stdout.splitlines()[:2]
+    assert "median_interval" in header and "median_interval_s" not in header
+    assert "min" in row or " h" in row
+    raw = json.loads(run("cadence", lake, "--format", "json").stdout)
+    assert isinstance(raw[0]["median_interval_s"], float)  # machine formats keep seconds
+
+
+def test_an_empty_result_is_a_sentence(lake):
+    out = run("gaps", lake, "--outages-only")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "No outages: no sync gap kept changes waiting.\n"
+    assert json.loads(run("gaps", lake, "--outages-only", "--format", "json").stdout) == []
+
+
+def test_a_lake_without_dataverse_tables_says_so_in_one_line(tmp_path):
+    from lakebuilder import plain_table
+
+    plain_table(tmp_path / "lake" / "notes", t(5, 1))
+    for command in ("latency", "volume", "throughput", "cadence", "gaps", "freshness", "anomalies"):
+        out = run(command, str(tmp_path / "lake"))
+        assert out.returncode == 2, (command, out.stdout)
+        assert "Empty DataFrame" not in out.stdout
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: No Dataverse table in"), (command, out.stderr)
+
+
+SAMPLE = __import__("os").path.join(__import__("os").path.dirname(__import__("os").path.dirname(
+    __import__("os").path.abspath(__file__))), "sample_lake")
+
+
+def test_latency_and_volume_default_to_the_observed_periods():
+    observed = json.loads(run("volume", SAMPLE, "--by", "week", "--format", "json").stdout)
+    every = run("volume", SAMPLE, "--by", "week", "--all-periods", "--format", "json")
+    everything = json.loads(every.stdout)
+    assert min(r["period"] for r in observed) >= "2026-08-31"  # the sample's first sync: 2026-09-01
+    assert min(r["period"] for r in everything) < "2025-01-01"  # the initial load's backlog
+    assert len(everything) > len(observed)
+    out = run("volume", SAMPLE, "--by", "week")
+    assert "--all-periods shows them" in out.stderr
+
+
+# -- progress ------------------------------------------------------------------------------------
+def test_no_progress_bar_when_stderr_is_not_a_terminal(lake, tmp_path):
+    out = run("report", lake, "-o", str(tmp_path / "r.html"))
+    assert out.returncode == 0, out.stderr
+    assert "\r" not in out.stderr and "analysing" not in out.stderr
+    assert out.stdout == f"wrote {tmp_path / 'r.html'}\n"
+
+
+def test_a_progress_bar_on_a_terminal(lake, tmp_path):
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "kit", "report", lake, "-o", str(tmp_path / "r.html")],
+                            stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait(timeout=120)
+    os.close(master)
+    assert proc.returncode == 0
+    text = seen.decode(errors="replace")
+    assert "reading tables" in text and "analysing" in text and "/17 [" in text
+    assert text.rstrip(" ").endswith("\r")  # the bar clears itself: the terminal keeps only "wrote ..."

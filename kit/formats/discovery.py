@@ -17,7 +17,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from ..errors import LakeNotFoundError
+from ..errors import CsvExportError, LakeNotFoundError, NotAFolderError, NotDeltaError
 from ..storage import Storage
 
 
@@ -95,6 +95,7 @@ def discover(storage: Storage) -> Discovery:
             layout = "synapse_delta" if root.split("/")[-1].lower() == "deltalake" else "delta"
             tables = _children(storage, root, layout, True)
     if not tables:
+        _raise_why_not(storage, root)
         raise LakeNotFoundError(
             f"No tables found at {storage.display!r}. The kit looks for Synapse Link Delta folders "
             "('deltalake/<table>_partitioned/'), Fabric Link folders ('Tables/<table>/'), "
@@ -111,3 +112,29 @@ def discover(storage: Storage) -> Discovery:
         result.tables.append(loc)
     result.tables.sort(key=lambda t: t.name)
     return result
+
+
+def _raise_why_not(storage: Storage, root: str) -> None:
+    """When no table was found: raise the precise error when the location shows the mistake (a
+    file, plain parquet, a CSV export); return otherwise."""
+    where = storage.display
+    if storage.exists(root) and not storage.is_dir(root):
+        raise NotAFolderError(
+            f"{where!r} is a file, not a folder. Pass the folder that holds 'deltalake/' (Synapse Link), "
+            "'Tables/' (Fabric Link) or Delta table folders."
+        )
+    files = [name.lower() for name, _, _ in storage.list_files(root)]
+    if "model.json" in files:
+        raise CsvExportError(
+            f"{where!r} is a Synapse Link CSV export (model.json): CSV exports are not read yet. The kit reads "
+            "the Delta Lake option of Synapse Link ('deltalake/<table>_partitioned/') and Link to Microsoft Fabric."
+        )
+    children = [root.rstrip("/") + "/" + d for d in storage.list_dirs(root)[:20]]  # plain parquet tables, or partitions
+    if any(f.endswith(".parquet") for f in files) or any(
+            name.lower().endswith(".parquet") for child in children for name, _, _ in storage.list_files(child)):
+        raise NotDeltaError(
+            f"No tables found at {where!r}: it holds parquet files but no Delta log ('_delta_log/'), and plain "
+            "parquet is not read. "
+            "Pass a Delta table, or the folder that holds 'deltalake/' (Synapse Link), 'Tables/' (Fabric Link) "
+            "or Delta table folders."
+        )

@@ -30,8 +30,11 @@ from ..settings import MONTH_END_DAYS
 # colour-blind readers can tell apart; beyond 12 tables they repeat.
 PALETTE = (
     "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
-    "#332288", "#999933", "#882255", "#44AA99", "#000000", "#DDCC77",
+    "#999933", "#882255", "#000000", "#44AA99", "#332288", "#DDCC77",
 )
+# Marker symbols that tell lines apart where colours are close (one per table, in table order).
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-down", "star", "cross",
+           "pentagon", "hexagon", "star-square", "hourglass")
 CHANGE_COLORS = {"creates": "#009E73", "updates": "#0072B2", "deletes": "#D55E00"}
 PERCENTILE_COLORS = {"p50_s": "#56B4E9", "p90_s": "#0072B2", "p95_s": "#E69F00", "p99_s": "#D55E00"}
 FLAG_COLORS = {"spike": "#D55E00", "drop": "#0072B2"}
@@ -45,6 +48,8 @@ LATENCY_TARGETS_MIN = (15, 30, 60)
 DEFAULT_DAILY_LIMIT = 50_000
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# The most cells a time heatmap draws across; beyond, hours are grouped into wider cells.
+MAX_HEATMAP_CELLS = 60
 
 
 def table_colors(tables: Iterable[str]) -> dict[str, str]:
@@ -253,7 +258,10 @@ def commit_timeline(history: pd.DataFrame, colors: dict[str, str] | None = None)
     if history is None or history.empty:
         return empty_figure(title)
     df = history.copy()
-    df["_kind"] = df["operation"].astype(str).str.upper()
+    # A writer may leave the operation out of its commit (other Delta writers than the links do):
+    # such commits show as "unknown", never as a missing value that cannot be sorted.
+    ops = df["operation"] if "operation" in df else pd.Series(None, index=df.index, dtype="object")
+    df["_kind"] = [str(o).upper() if isinstance(o, str) and o.strip() else "UNKNOWN" for o in ops]
     df["_rows"] = (pd.to_numeric(df.get("rows_inserted"), errors="coerce").fillna(0)
                    + pd.to_numeric(df.get("rows_updated"), errors="coerce").fillna(0)).astype("int64")
     order = sorted(df["table"].unique(), reverse=True)  # alphabetical from the top
@@ -342,6 +350,31 @@ def latency_within(latency: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def _period_step(periods: pd.Series) -> pd.Timedelta | None:
+    """The period length of a per-period frame (an hour, a day, a week): the smallest step
+    between its distinct periods; None with fewer than two."""
+    t = pd.Series(pd.to_datetime(periods, utc=True).dropna().unique()).sort_values()
+    steps = t.diff().dropna()
+    steps = steps[steps > pd.Timedelta(0)]
+    return steps.min() if len(steps) else None
+
+
+def _with_gaps(part: pd.DataFrame, step: pd.Timedelta | None) -> pd.DataFrame:
+    """One table's rows with an empty row at each missing period between its first and last,
+    so that its line breaks there instead of joining the periods either side."""
+    if step is None or part.empty:
+        return part
+    periods = pd.to_datetime(part["period"], utc=True)
+    full = pd.date_range(periods.min(), periods.max(), freq=step)
+    missing = full.difference(pd.DatetimeIndex(periods))
+    if missing.empty:
+        return part
+    filler = pd.DataFrame({"period": missing})
+    if "table" in part:
+        filler["table"] = part["table"].iloc[0]
+    return pd.concat([part.assign(period=periods), filler], ignore_index=True).sort_values("period", kind="stable")
+
+
 def latency_over_time(latency: pd.DataFrame, table: str | None = None, percentile: str = "p95_s",
                       colors: dict[str, str] | None = None) -> go.Figure:
     """Latency per period (``sync_latency(lake, by="day")``), log scale with targets at 15, 30
@@ -358,20 +391,24 @@ def latency_over_time(latency: pd.DataFrame, table: str | None = None, percentil
     if df.empty:
         return empty_figure(title)
     fig = go.Figure()
+    step = _period_step(df["period"])
     if table is None:
         palette = _colors(df, colors)
-        for name, part in df.groupby("table", sort=True):
+        for i, (name, part) in enumerate(df.groupby("table", sort=True)):
+            part = _with_gaps(part, step)
             m = _minutes(part[percentile])
             fig.add_trace(go.Scatter(x=part["period"], y=_floor_log(m), mode="lines+markers", name=name,
-                                     line={"color": palette[name], "width": 2}, marker={"size": 4},
+                                     line={"color": palette[name], "width": 2}, connectgaps=False,
+                                     marker={"size": 6, "symbol": SYMBOLS[i % len(SYMBOLS)]},
                                      customdata=m, hovertemplate=name + " %{x|%Y-%m-%d %H:%M}: %{customdata:,.1f} min<extra></extra>"))
         values = _minutes(df[percentile])
     else:
+        df = _with_gaps(df, step)
         cols = [c for c in ("p50_s", "p90_s", "p95_s", "p99_s") if c in df]
         for col in cols:
             m = _minutes(df[col])
             fig.add_trace(go.Scatter(x=df["period"], y=_floor_log(m), mode="lines+markers", name=col[:-2],
-                                     line={"color": PERCENTILE_COLORS[col], "width": 2}, marker={"size": 4},
+                                     line={"color": PERCENTILE_COLORS[col], "width": 2}, marker={"size": 4}, connectgaps=False,
                                      customdata=m, hovertemplate=col[:-2] + " %{x|%Y-%m-%d %H:%M}: %{customdata:,.1f} min<extra></extra>"))
         values = _minutes(df[cols].to_numpy().ravel())
     lo, hi = _latency_range(values)
@@ -752,19 +789,34 @@ def anomalies_overview(anomalies: pd.DataFrame, incidents: list[tuple[str, objec
     if anomalies["score"].isna().all():
         return empty_figure(title, "no hour could be scored: too little history")
     df = anomalies.sort_values(["table", "hour"], kind="stable")
+    flagged = df[df["flag"].notna()]
+    if flagged.empty:
+        scored = int(df["score"].notna().sum())
+        return empty_figure(title, f"no anomalies: all {scored:,} scored table-hours within their usual range")
     names = sorted(set(tables or []) | set(df["table"]), reverse=True)
-    grid = df.pivot_table(index="table", columns="hour", values="score", aggfunc="first", dropna=False)
+    # Cells of several hours when one per hour would be hair-thin (over MAX_HEATMAP_CELLS across):
+    # each cell shows its most extreme score, so a spike or a drop never averages away.
+    hour = pd.to_datetime(df["hour"], utc=True)
+    n_hours = (hour.max() - hour.min()) / pd.Timedelta(hours=1) + 1 if len(hour) else 0
+    block = next((b for b in (1, 2, 3, 4, 6, 8, 12, 24) if n_hours / b <= MAX_HEATMAP_CELLS), 24)
+    cell = hour.dt.floor(f"{block}h") if block > 1 else hour
+    extreme = df.assign(_cell=cell, _abs=df["score"].abs()).sort_values(["_abs"], ascending=False, kind="stable",
+                                                                         na_position="last")
+    grid = extreme.pivot_table(index="table", columns="_cell", values="score", aggfunc="first", dropna=False)
     grid = grid.reindex(index=names)
     hours = list(grid.columns)
     z = grid.to_numpy(dtype="float64")
+    when = "%{x|%Y-%m-%d %H:00}" + (f" + {block} h, most extreme hour" if block > 1 else "")
     fig = go.Figure(go.Heatmap(
         z=np.clip(z, -clip, clip), x=hours, y=names, zmin=-clip, zmax=clip, zmid=0, name="score",
         colorscale=[[0.0, "#2166AC"], [0.325, "#92C5DE"], [0.5, "#DEDEDE"], [0.675, "#F4A582"], [1.0, "#B2182B"]],
         colorbar={"title": {"text": "score<br>(robust z)"}, "tickvals": [-clip, -3.5, 0, 3.5, clip],
                   "ticktext": [f"-{clip:g} drop", "-3.5", "0 usual", "3.5", f"+{clip:g} spike"]},
-        customdata=z, hovertemplate="%{y} %{x|%Y-%m-%d %H:00}: score %{customdata:.1f}<extra></extra>", hoverongaps=False,
+        customdata=z, hovertemplate="%{y} " + when + ": score %{customdata:.1f}<extra></extra>", hoverongaps=False,
+        xgap=1, ygap=2,
     ))
-    flagged = df[df["flag"].notna()]
+    if block > 1:
+        subtitle = f"each {block}-hour cell: its most unusual hour against the usual level for that hour; triangles: flagged hours"
     for flag in ("spike", "drop"):
         part = flagged[flagged["flag"] == flag]
         if part.empty:
@@ -780,12 +832,10 @@ def anomalies_overview(anomalies: pd.DataFrame, incidents: list[tuple[str, objec
         fig.add_shape(type="rect", x0=pd.Timestamp(lo), x1=pd.Timestamp(hi), y0=0, y1=1, xref="x", yref="paper",
                       line={"color": "#444444", "width": 1.5, "dash": "dot"}, fillcolor="rgba(0,0,0,0)")
         _span_label(fig, label, pd.Timestamp(lo), pd.Timestamp(hi), min(hours) if hours else None, max(hours) if hours else None)
-    _layout(fig, title, height=_bar_height(len(names), per=30), x="hour (UTC)", subtitle=subtitle)
+    _layout(fig, title, height=_bar_height(len(names), per=30), x="hour (UTC)" if block == 1 else f"time (UTC), {block}-hour cells",
+            subtitle=subtitle)
     fig.update_yaxes(categoryorder="array", categoryarray=names, type="category")
     fig.update_layout(plot_bgcolor="white")
-    if flagged.empty:
-        fig.add_annotation(text="no anomalies: every hour within its usual range", x=0.5, y=1, xref="paper", yref="paper",
-                           yanchor="bottom", showarrow=False, font={"size": 12.5, "color": "#555555"})
     return fig
 
 

@@ -61,6 +61,15 @@ def lake_name(location) -> str:
 
     return os.path.basename(os.path.normpath(text)) or text
 
+
+def producer(tables: pd.DataFrame | None) -> str:
+    """What wrote the lake, for sentences, from the layout of its tables (``lake.tables()``'s
+    ``layout`` column): ``"Synapse Link"``, ``"Fabric Link"``, or ``"the export"`` for plain
+    Delta folders or a mix."""
+    layouts = set() if tables is None or "layout" not in tables else set(tables["layout"].dropna())
+    names = {"synapse_delta": "Synapse Link", "fabric": "Fabric Link"}
+    return names.get(layouts.pop(), "the export") if len(layouts) == 1 else "the export"
+
 # -- number formats ------------------------------------------------------------------------------
 
 
@@ -449,14 +458,27 @@ def throughput_table(throughput: pd.DataFrame) -> pd.DataFrame:
     return _strings(out)
 
 
+def limit_basis(reasons: pd.Series) -> str:
+    """What the daily limit stands for, which every throughput reason (``advice.pattern_reasons``)
+    states in brackets ("250,000 requests per 24 h at 5 actions per record"): said once, in the
+    caption of ``pattern_table``, which leaves it out of the reasons. "" when they state none."""
+    if reasons is None or len(reasons) == 0:
+        return ""
+    found = pd.Series(reasons).dropna().astype(str).str.extract(r"limit \(([^()]+)\)")[0].dropna()
+    return str(found.mode().iloc[0]) if len(found) else ""
+
+
 def pattern_table(throughput: pd.DataFrame, limits=None) -> pd.DataFrame:
     """The recommended integration pattern per table with its reason (``throughput``, judged
-    against ``limits``: None for ``kit/limits.json``)."""
+    against ``limits``: None for ``kit/limits.json``); the limit's basis (``limit_basis``), the
+    same for every table, is left out of the reasons."""
     if throughput is None or throughput.empty:
         return pd.DataFrame(columns=["table", "pattern", "reason"])
     df = throughput.sort_values(["utilisation", "table"], ascending=[False, True], kind="stable", na_position="last")
-    return _strings(pd.DataFrame({"table": df["table"], "pattern": df["pattern"].fillna(""),
-                                  "reason": pattern_reasons(df, limits)}))
+    reasons = pattern_reasons(df, limits)
+    basis = limit_basis(reasons)
+    reason = reasons.str.replace(f" ({basis})", "", regex=False) if basis else reasons
+    return _strings(pd.DataFrame({"table": df["table"], "pattern": df["pattern"].fillna(""), "reason": reason}))
 
 
 def burst_ceilings(limits=None, window_seconds: int = 300, actions_per_record: float = 5,
@@ -594,8 +616,9 @@ def freshness_table(freshness: pd.DataFrame) -> pd.DataFrame:
 
 
 @_reading
-def read_health(cadence: pd.DataFrame, gaps: pd.DataFrame, freshness: pd.DataFrame) -> str:
-    """Usual cadence, the outages and which tables are stale now."""
+def read_health(cadence: pd.DataFrame, gaps: pd.DataFrame, freshness: pd.DataFrame, producer: str = "the export") -> str:
+    """Usual cadence, the outages and which tables are stale now; ``producer`` (``producer(lake.tables())``)
+    names what stopped when several tables stopped together."""
     parts = []
     if cadence is not None and not cadence.empty and cadence["median_interval_s"].notna().any():
         med = cadence["median_interval_s"].dropna()
@@ -614,7 +637,9 @@ def read_health(cadence: pd.DataFrame, gaps: pd.DataFrame, freshness: pd.DataFra
         )
         same = gaps[(gaps["start"] < g["end"]) & (gaps["end"] > g["start"])]["table"].nunique()
         if same > 1:
-            parts.append(f"{same} tables stopped at the same time: a Synapse Link (or Spark pool) outage, not a table problem.")
+            outage = {"Synapse Link": "a Synapse Link (or Spark pool) outage", "Fabric Link": "a Fabric Link outage"}
+            parts.append(f"{same} tables stopped at the same time: {outage.get(producer, 'an outage of the export')}, "
+                         "not a table problem.")
     if freshness is not None and not freshness.empty:
         parts.append(_read_freshness(freshness))
     return " ".join(parts)

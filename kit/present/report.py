@@ -18,6 +18,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from . import charts, readings
+from .advice import pattern_reasons
 from ..errors import KitError
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
@@ -45,6 +46,8 @@ def build_sections(data: dict) -> list[Section]:
                    ("chart", charts.table_storage(tables)),
                    ("table", "Tables", readings.inventory_table(tables)),
                    ("chart", charts.commit_timeline(data.get("history")))]
+    if tables is not None and not dataverse:  # nothing to measure: say so once, not in 20 empty charts
+        return [inv]
 
     lat, lat_day, naive = data.get("latency"), data.get("latency_day"), data.get("naive")
     worst = readings.worst_latency_table(lat)
@@ -85,10 +88,12 @@ def build_sections(data: dict) -> list[Section]:
                  f"Daily volume against {limit:,.0f} events a day (a Power Automate Process licence's 250,000 requests "
                  "a day at 5 actions per record), peak hours and 5-minute bursts against the published ceilings, "
                  "and the integration pattern each table calls for.")
+    basis = readings.limit_basis(pattern_reasons(tp)) if tp is not None and not tp.empty else ""
     th.blocks += [("p", readings.read_throughput(tp)),
                   ("chart", charts.daily_vs_limit(data.get("daily"), throughput=tp, colors=colors)),
                   ("chart", charts.utilisation(tp)),
-                  ("table", "Recommended pattern per table", readings.pattern_table(tp)),
+                  ("table", "Recommended pattern per table" + (f" (the daily limit: {basis})" if basis else ""),
+                   readings.pattern_table(tp)),
                   ("p", readings.read_bursts(tp, ceilings)),
                   ("chart", charts.bursts(tp, "5min", limits=ceilings)),
                   ("chart", charts.bursts(tp, "hour")),
@@ -104,7 +109,7 @@ def build_sections(data: dict) -> list[Section]:
     anom_lat = data.get("anomalies_latency")
     window = data.get("window")
     start, end = window if window else (None, None)
-    he.blocks += [("p", readings.read_health(cad, gaps, fresh)),
+    he.blocks += [("p", readings.read_health(cad, gaps, fresh, data.get("producer", "the export"))),
                   ("chart", charts.cadence(cad)),
                   ("chart", charts.gaps(gaps, tables=dataverse, start=start, end=end, incidents=incidents)),
                   ("table", "Sync gaps, longest first", readings.gaps_table(gaps)),
@@ -187,6 +192,14 @@ def table_html(df: pd.DataFrame, caption: str) -> str:
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
+def no_dataverse_tables(tables: pd.DataFrame) -> str:
+    """The one sentence of a report on a lake without Dataverse tables."""
+    n = len(tables)
+    return (f"No Dataverse table in this lake: none of its {n} table{'s' if n != 1 else ''} has the columns Id, "
+            "versionnumber and modifiedon that Synapse Link and Fabric Link export, so there is no latency, volume, "
+            "throughput or sync health to report; the inventory below lists what the lake holds.")
+
+
 def at_a_glance(data: dict) -> list[str]:
     """The first sentence or two of the readings that decide something: which integrations
     must move, how late data lands, the month end, and whether the sync is healthy."""
@@ -194,11 +207,15 @@ def at_a_glance(data: dict) -> list[str]:
         parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", str(text).strip())
         return " ".join(parts[:n])
 
+    tables = data.get("tables")
+    if tables is not None and not tables["kind"].isin(["dataverse", "finance_operations"]).any():
+        return [no_dataverse_tables(tables)]
     return [
         first(readings.read_throughput(data.get("throughput")), 2),
         first(readings.read_latency(data.get("latency")), 2),
         first(readings.read_month_end(data.get("daily"))),
-        first(readings.read_health(data.get("cadence"), data.get("gaps"), data.get("freshness")), 3),
+        first(readings.read_health(data.get("cadence"), data.get("gaps"), data.get("freshness"),
+                                   data.get("producer", "the export")), 3),
     ]
 
 
