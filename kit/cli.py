@@ -143,8 +143,8 @@ def main(argv: list[str] | None = None) -> None:
         warnings.simplefilter("always")
         try:
             code = run(argv)
-        except KitError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        except KitError as exc:  # one line, whatever the message holds, credentials masked
+            print(f"error: {redact(' '.join(str(exc).split()), (storage_options_from_env() or {}).values())}", file=sys.stderr)
             code = 2
         except BrokenPipeError:  # the reader of our output (head, less) went away
             code = 0
@@ -155,5 +155,5 @@ def main(argv: list[str] | None = None) -> None:
             print(f"error: {type(exc).__name__}: {text[:500]}", file=sys.stderr)
             code = 2
     for w in caught:
-        print(f"note: {w.message}", file=sys.stderr)
+        print(f"note: {redact(' '.join(str(w.message).split()), (storage_options_from_env() or {}).values())}", file=sys.stderr)
     sys.exit(code)

@@ -208,8 +208,7 @@ class Lake:
             "change_feed": source.change_feed_enabled,
             "reader_features": ",".join(source.reader_features) or None,
         })
-        commits = source.commits
-        out["last_commit"] = commits[-1].committed_at if commits else None
+        out["last_commit"] = source.last_commit.committed_at  # reads one commit file, not all
         view = quote(self.view(source.name))
         try:  # a corrupt data file surfaces only when DuckDB reads it
             if kind in ("dataverse", "finance_operations"):
@@ -329,7 +328,10 @@ class Lake:
         cached = self._changes_tables.get(source.name)
         if cached is not None:
             return f"select * from {quote(cached)}"
-        sql = _changes.changes_sql(self._con, source, self.view(source.name))
+        try:
+            sql = _changes.changes_sql(self._con, source, self.view(source.name))
+        except duckdb.Error as exc:  # a file lost under the reader: this table fails, not the run
+            raise translate_error(source.name, exc, self.storage.secrets()) from None
         if not self._cache_changes:
             return sql
         cached = f"__kit_changes_{len(self._changes_tables)}"

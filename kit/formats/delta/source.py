@@ -34,7 +34,7 @@ from ...engines.sql import literal, quote
 from ...errors import UnreadableTableError
 from ...storage import Storage
 from ..discovery import TableLocation
-from .errors import translate_error
+from .errors import broken_checkpoint, translate_error
 from .log import COMMIT_FILE, METRIC_NAMES, Commit, commit_metrics, feed_enabled_from, parse_commit
 
 _SCAN_FEATURES = {
@@ -95,6 +95,7 @@ class DeltaSource:
 
     # -- opening ------------------------------------------------------------------------------
     def _fail(self, exc: BaseException) -> UnreadableTableError:
+        self.storage.observe(exc)  # a storage that stopped answering is not asked again
         return translate_error(self.name, exc, self.storage.secrets())
 
     @cached_property
@@ -102,12 +103,15 @@ class DeltaSource:
         """The deltalake ``DeltaTable`` at its latest version."""
         from deltalake import DeltaTable
 
+        self.storage.check_available()
         try:
             dt = DeltaTable(self.uri, storage_options=self.storage.storage_options or None)
         except Exception as exc:
             error = self._fail(exc)
             if "not valid JSON" in str(error):
                 error = self._corrupt_commit() or error
+            elif "checkpoint cannot be read" in str(error):
+                error = broken_checkpoint(self) or error
             raise error from None
         return dt
 
@@ -222,18 +226,15 @@ class DeltaSource:
 
     def check_files_exist(self) -> None:
         """UnreadableTableError naming the first data file of the snapshot that is missing
-        (local tables only: a remote check would cost one request per file)."""
-        if self.storage.remote:
-            return
-        for uri in self.file_uris:
-            if not self.storage.exists(uri):
-                raise UnreadableTableError(
-                    self.name,
-                    f"the data file {uri.split('/')[-1]!r} named by the log is missing "
-                    f"(in {uri.rsplit('/', 1)[0]!r}).",
-                    advice="The table was vacuumed or copied incompletely; restore the file "
-                    "or copy the table again.",
-                )
+        (remotely: one listing per partition folder)."""
+        for uri in self.storage.missing(self.file_uris)[:1]:
+            raise UnreadableTableError(
+                self.name,
+                f"the data file {uri.split('/')[-1]!r} named by the log is missing "
+                f"(in {uri.rsplit('/', 1)[0]!r}).",
+                advice="The table was vacuumed or copied incompletely; restore the file "
+                "or copy the table again.",
+            )
 
     @property
     def files(self) -> int:
@@ -413,11 +414,26 @@ class DeltaSource:
                 f"its log folder {log!r} holds no commit files.",
                 advice="Point the kit at a Delta table folder (one with _delta_log/ and commits).",
             )
-        commits = []
-        for version, name, mtime in sorted(entries):
-            raw = self.storage.read_bytes(log + "/" + name)
-            commits.append(parse_commit(self.name, version, raw, mtime))
-        return commits
+        entries.sort()
+        raws = self.storage.read_many([log + "/" + name for _v, name, _m in entries])
+        return [parse_commit(self.name, v, raw, mtime) for (v, _n, mtime), raw in zip(entries, raws)]
+
+    @cached_property
+    def last_commit(self) -> Commit:
+        """The latest commit, reading only its own file (``commits`` reads them all)."""
+        if "commits" in self.__dict__:
+            return self.commits[-1]
+        self.table  # noqa: B018  (a log deltalake refuses must not look fine)
+        log = self.uri.rstrip("/") + "/_delta_log"
+        entries = [
+            (int(m.group(1)), name, mtime)
+            for name, _size, mtime in self.storage.list_files(log)
+            if (m := COMMIT_FILE.match(name))
+        ]
+        if not entries:
+            return self.commits[-1]  # raises the error naming the empty log
+        version, name, mtime = max(entries)
+        return parse_commit(self.name, version, self.storage.read_bytes(log + "/" + name), mtime)
 
     def history(self):
         """One row per commit; see ``Lake.history`` for the columns."""
