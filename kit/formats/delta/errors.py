@@ -119,3 +119,18 @@ def broken_checkpoint(source) -> UnreadableTableError | None:
     except KitError:
         return None
     return None
+
+
+def percent_in_path(source) -> UnreadableTableError | None:
+    """deltalake decodes a '%XX' sequence in a table's path (a folder named 'pct%20x' is read
+    as 'pct x'), so it reports files missing that are there: say so, or None when the path has
+    no such sequence."""
+    m = re.search(r"%[0-9A-Fa-f]{2}", source.uri)
+    if not m:
+        return None
+    return UnreadableTableError(
+        source.name,
+        f"its path {source.storage.redact(source.uri)!r} holds {m.group(0)!r}, which deltalake reads "
+        f"as an escaped character, so it looks for files that are not there.",
+        advice="Rename the folder (or link it under a name) without '%'.",
+    )

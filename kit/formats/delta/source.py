@@ -34,7 +34,7 @@ from ...engines.sql import literal, quote
 from ...errors import UnreadableTableError
 from ...storage import Storage
 from ..discovery import TableLocation
-from .errors import broken_checkpoint, translate_error
+from .errors import broken_checkpoint, percent_in_path, translate_error
 from .log import COMMIT_FILE, METRIC_NAMES, Commit, commit_metrics, feed_enabled_from, parse_commit
 
 _SCAN_FEATURES = {
@@ -112,6 +112,8 @@ class DeltaSource:
                 error = self._corrupt_commit() or error
             elif "checkpoint cannot be read" in str(error):
                 error = broken_checkpoint(self) or error
+            elif "is missing" in str(error):
+                error = percent_in_path(self) or error
             raise error from None
         return dt
 
