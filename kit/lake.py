@@ -19,7 +19,7 @@ from .formats.delta import changes as _changes
 from .dataverse import fno_sql, is_deleted_sql, labels_sql, live_sql, require_columns, table_kind
 from .engines.sql import quote
 from .formats.delta.errors import translate_error
-from .formats.delta.source import DeltaSource
+from .formats.delta.source import DeltaSource, prefetch
 from .errors import KitError, TableNotFoundError
 from .formats.discovery import discover
 from .storage import Storage, storage_options_from_env
@@ -181,6 +181,7 @@ class Lake:
         unreadable: one bad table does not stop the others).
         """
         rows = []
+        prefetch(self._sources[n] for n in self.table_names)  # remote tables: in parallel
         for name in self.table_names:
             source = self._sources[name]
             row = {k: None for k in TABLE_COLUMNS}

@@ -124,7 +124,7 @@ class Storage:
         self._options = resolve_options(self.location, options) if self.remote else options
         self._fs = None
         self._down: str | None = None  # why the storage stopped answering, once it has
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"Storage({self.display!r}, remote={self.remote})"
@@ -162,8 +162,9 @@ class Storage:
 
     # -- remote filesystem -------------------------------------------------------------------
     def _remote_fs(self):
-        if self._fs is None:
-            self._fs = _azure_filesystem(self.location, self._options)
+        with self._lock:
+            if self._fs is None:
+                self._fs = _azure_filesystem(self.location, self._options)
         return self._fs
 
     def _remote_path(self, uri: str) -> str:

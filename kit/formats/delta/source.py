@@ -229,6 +229,8 @@ class DeltaSource:
     def check_files_exist(self) -> None:
         """UnreadableTableError naming the first data file of the snapshot that is missing
         (remotely: one listing per partition folder)."""
+        if self.__dict__.get("_files_checked"):
+            return
         for uri in self.storage.missing(self.file_uris)[:1]:
             raise UnreadableTableError(
                 self.name,
@@ -237,6 +239,7 @@ class DeltaSource:
                 advice="The table was vacuumed or copied incompletely; restore the file "
                 "or copy the table again.",
             )
+        self._files_checked = True
 
     @property
     def files(self) -> int:
@@ -501,6 +504,24 @@ class DeltaSource:
             )
         except Exception as exc:
             raise self._fail(exc) from None
+
+
+def prefetch(sources) -> None:
+    """Open remote tables in parallel (log, latest commit, snapshot files, the missing-file
+    check) before they are used one by one: each step waits on the network, not the CPU.
+    Errors are left for the caller's own pass over the tables, which meets and reports them."""
+    sources = list(sources)
+    if len(sources) < 2 or not sources[0].storage.remote:
+        return
+
+    def one(source):
+        try:
+            source.table, source.last_commit, source.add_actions, source.read_path  # noqa: B018
+            source.check_files_exist()
+        except Exception:  # noqa: BLE001 - reported by the caller's pass
+            pass
+
+    sources[0].storage.map(one, sources)
 
 
 class ScanFactory:
