@@ -365,6 +365,7 @@ class Lake:
                     chosen.append(name)
                 elif kind == "other":
                     skipped.append(name)
+            self.storage.check_available()  # storage gone: the analysis fails, not table by table
             if skipped:
                 warnings.warn(
                     f"Skipped tables without the Dataverse columns {', '.join(needed)}: {', '.join(skipped)}",
