@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
@@ -63,7 +64,7 @@ class Azurite:
         else:
             self.stop()
             raise RuntimeError("Azurite did not start within 60 s")
-        self._fs = None
+        self._local = threading.local()
 
     @property
     def pid(self) -> int:
@@ -98,32 +99,53 @@ class Azurite:
         return f"abfss://{container}@{ACCOUNT}.dfs.core.windows.net/{path}"
 
     # -- data ----------------------------------------------------------------------------------
-    def filesystem(self):
-        if self._fs is None:
-            import pyarrow.fs as pafs
+    def _request(self, method: str, path: str, body: bytes = b"", query: str = "", headers=None) -> int:
+        """One Blob REST request signed with the account key (SharedKey), on this thread's
+        keep-alive connection: one request per file, where pyarrow's client makes several."""
+        import http.client
+        from email.utils import formatdate
 
-            authority = f"127.0.0.1:{self.port}"
-            self._fs = pafs.AzureFileSystem(
-                ACCOUNT, account_key=KEY, blob_storage_authority=authority, blob_storage_scheme="http",
-                dfs_storage_authority=authority, dfs_storage_scheme="http",
-            )
-        return self._fs
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        headers = {"x-ms-date": formatdate(usegmt=True), "x-ms-version": "2021-08-06", **(headers or {})}
+        resource = f"/{ACCOUNT}/{ACCOUNT}/{path}"
+        params = sorted(q.split("=", 1) for q in query.split("&") if q)
+        canonical_headers = "".join(f"{k}:{v}\n" for k, v in sorted(headers.items()) if k.startswith("x-ms-"))
+        canonical_resource = resource + "".join(f"\n{k}:{v}" for k, v in params)
+        length = str(len(body)) if body else ""
+        to_sign = "\n".join([method, "", "", length, "", headers.get("Content-Type", ""), "", "", "", "", "", ""])
+        to_sign += "\n" + canonical_headers + canonical_resource
+        sig = base64.b64encode(hmac.new(base64.b64decode(KEY), to_sign.encode(), hashlib.sha256).digest()).decode()
+        headers["Authorization"] = f"SharedKey {ACCOUNT}:{sig}"
+        url = f"/{ACCOUNT}/{path}" + (f"?{query}" if query else "")
+        try:
+            conn.request(method, url, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            self._local.conn = None
+            raise
+        return response.status
+
+    def create_container(self, container: str) -> None:
+        status = self._request("PUT", container, query="restype=container")
+        assert status in (201, 409), f"creating container {container}: HTTP {status}"
 
     def upload(self, local: str, container: str, prefix: str = "") -> int:
         """Copy the folder ``local`` to ``container/prefix`` (parallel); the number of files."""
-        fs = self.filesystem()
-        fs.create_dir(container)
+        self.create_container(container)
         files = [os.path.join(d, f) for d, _, names in os.walk(local) for f in names]
 
         def put(path):
             rel = os.path.relpath(path, local).replace(os.sep, "/")
-            target = "/".join(p for p in (container, prefix.strip("/"), rel) if p)
-            with open(path, "rb") as src, fs.open_output_stream(target) as out:
-                out.write(src.read())
+            target = "/".join(p for p in (prefix.strip("/"), rel) if p)
+            with open(path, "rb") as src:
+                data = src.read()
+            status = self._request("PUT", f"{container}/{quote(target, safe='/=')}", data,
+                                   headers={"x-ms-blob-type": "BlockBlob"})
+            assert status == 201, f"uploading {target}: HTTP {status}"
 
-        with ThreadPoolExecutor(16) as pool:
+        with ThreadPoolExecutor(8) as pool:
             list(pool.map(put, files))
         return len(files)
-
-    def delete(self, container: str, path: str) -> None:
-        self.filesystem().delete_file(f"{container}/{path}")

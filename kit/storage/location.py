@@ -315,6 +315,17 @@ class Storage:
         gone = self.map(lambda u: not self.exists(u), unlisted)
         return [u for u, g in zip(unlisted, gone) if g]
 
+    def mtime(self, uri: str) -> float:
+        """Modification time of a file (epoch seconds); FileNotFoundError when it is absent."""
+        if not self.remote:
+            return os.stat(uri).st_mtime
+        import pyarrow.fs as pafs
+
+        info = self._remote("read", uri, lambda fs: fs.get_file_info(self._remote_path(uri)))
+        if info.type == pafs.FileType.NotFound:
+            raise FileNotFoundError(uri)
+        return info.mtime.timestamp() if info.mtime else 0.0
+
     def exists(self, uri: str) -> bool:
         if not self.remote:
             return os.path.exists(uri)

@@ -428,8 +428,14 @@ class DeltaSource:
         """The latest commit, reading only its own file (``commits`` reads them all)."""
         if "commits" in self.__dict__:
             return self.commits[-1]
-        self.table  # noqa: B018  (a log deltalake refuses must not look fine)
         log = self.uri.rstrip("/") + "/_delta_log"
+        version = self.version  # opens the table: a log deltalake refuses must not look fine
+        uri = f"{log}/{version:020d}.json"
+        try:  # the latest commit file by name: no listing of a log that may hold thousands
+            raw = self.storage.read_bytes(uri)
+            return parse_commit(self.name, version, raw, self.storage.mtime(uri))
+        except FileNotFoundError:
+            pass
         entries = [
             (int(m.group(1)), name, mtime)
             for name, _size, mtime in self.storage.list_files(log)
