@@ -13,7 +13,6 @@ import threading
 import time
 import warnings
 
-import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
