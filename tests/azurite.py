@@ -105,9 +105,6 @@ class Azurite:
         import http.client
         from email.utils import formatdate
 
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         headers = {"x-ms-date": formatdate(usegmt=True), "x-ms-version": "2021-08-06", **(headers or {})}
         resource = f"/{ACCOUNT}/{ACCOUNT}/{path}"
         params = sorted(q.split("=", 1) for q in query.split("&") if q)
@@ -119,14 +116,21 @@ class Azurite:
         sig = base64.b64encode(hmac.new(base64.b64decode(KEY), to_sign.encode(), hashlib.sha256).digest()).decode()
         headers["Authorization"] = f"SharedKey {ACCOUNT}:{sig}"
         url = f"/{ACCOUNT}/{path}" + (f"?{query}" if query else "")
-        try:
-            conn.request(method, url, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-        except (OSError, http.client.HTTPException):
-            self._local.conn = None
-            raise
-        return response.status
+        for attempt in (1, 2):  # Azurite closes idle keep-alive connections: reconnect once
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                conn.request(method, url, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                return response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                self._local.conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def create_container(self, container: str) -> None:
         status = self._request("PUT", container, query="restype=container")
