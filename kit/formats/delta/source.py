@@ -433,7 +433,10 @@ class DeltaSource:
         uri = f"{log}/{version:020d}.json"
         try:  # the latest commit file by name: no listing of a log that may hold thousands
             raw = self.storage.read_bytes(uri)
-            return parse_commit(self.name, version, raw, self.storage.mtime(uri))
+            commit = parse_commit(self.name, version, raw, 0.0)
+            if commit.timestamp_source == "file_mtime":  # only then is the file's time needed
+                commit = parse_commit(self.name, version, raw, self.storage.mtime(uri))
+            return commit
         except FileNotFoundError:
             pass
         entries = [
