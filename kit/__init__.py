@@ -9,6 +9,8 @@
 
 from .errors import (
     KitError,
+    KitWarning,
+    SkippedTableWarning,
     LakeNotFoundError,
     NotDataverseTableError,
     TableNotFoundError,
@@ -31,6 +33,8 @@ __all__ = [
     "sync_latency",
     "throughput",
     "KitError",
+    "KitWarning",
+    "SkippedTableWarning",
     "Lake",
     "LakeNotFoundError",
     "NotDataverseTableError",

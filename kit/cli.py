@@ -109,7 +109,7 @@ def run(argv: list[str]) -> int:
 
     lake = open_lake(args.lake)  # credentials: AZURE_* environment variables
     if args.command == "report":
-        from .present.report import write_report
+        from .report import write_report
 
         path = write_report(lake, args.output)
         print(f"wrote {path}")
@@ -133,6 +133,10 @@ def run(argv: list[str]) -> int:
     result = function(lake, **kwargs)
     if args.command == "anomalies" and not args.all_hours:
         result = result[result["flag"].notna()]  # the hours to look at; --all for every hour
+    if args.command == "throughput":
+        from .present.advice import pattern_reasons
+
+        result = result.assign(reason=pattern_reasons(result))  # the verdict in words
     _print(result, args.format)
     return 0
 

@@ -73,3 +73,12 @@ class NotDataverseTableError(KitError):
         )
         self.table = table
         self.missing = missing
+
+
+class KitWarning(UserWarning):
+    """Base class of every warning the kit emits (filter them with ``warnings.filterwarnings``)."""
+
+
+class SkippedTableWarning(KitWarning):
+    """An analysis over the whole lake left a table out (unreadable, or without the Dataverse
+    columns it needs); the message names the table and why."""

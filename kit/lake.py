@@ -15,12 +15,13 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from .formats.delta import changes as _changes
 from .dataverse import fno_sql, is_deleted_sql, labels_sql, live_sql, require_columns, table_kind
 from .engines.sql import quote
 from .formats.delta.errors import translate_error
 from .formats.delta.source import DeltaSource, prefetch
-from .errors import KitError, TableNotFoundError
+from .engines.duckdb import DuckDBEngine
+from .errors import KitError, SkippedTableWarning, TableNotFoundError
+from .formats.base import SYNC_COLUMNS, Coverage
 from .formats.discovery import discover
 from .storage import Storage, storage_options_from_env
 
@@ -63,15 +64,12 @@ class Lake:
         found = discover(self.storage)
         self._sources = {t.name: DeltaSource(t, self.storage) for t in found.tables}
         self._duplicates = found.duplicates
-        self._con = duckdb.connect()
-        self._con.execute("SET TimeZone = 'UTC'")
-        try:  # no bar drawn over CLI output (in Jupyter, DuckDB refuses the setting without ipywidgets)
-            self._con.execute("SET enable_progress_bar = false")
-        except duckdb.Error:
-            pass
+        self.engine = DuckDBEngine()
+        self._con = self.engine.connection
         self._registered: set[str] = set()
         self._cache_changes = cache_changes
         self._changes_tables: dict[str, str] = {}
+        self._syncs_tables: dict[str, str] = {}
         self._broken: dict[str, KitError] = {}
 
     def __repr__(self) -> str:
@@ -101,6 +99,10 @@ class Lake:
         """``dataverse`` | ``finance_operations`` | ``metadata`` | ``other``."""
         source = self[name]
         return table_kind(source.name, source.columns)
+
+    def columns(self, name: str) -> list[str]:
+        """The table's column names, as its schema has them."""
+        return list(self[name].columns)
 
     def layout(self, name: str) -> str:
         return self[name].location.layout
@@ -241,8 +243,9 @@ class Lake:
         return max(times)
 
     # -- history ------------------------------------------------------------------------------
-    def history(self, table: str) -> pd.DataFrame:
-        """One row per commit, oldest first. Columns: ``version``; ``committed_at`` (UTC:
+    def history(self, table: str | None = None) -> pd.DataFrame:
+        """One row per commit, oldest first. ``table=None``: every readable table's commits,
+        with a ``table`` column last (unreadable tables are left out). Columns: ``version``; ``committed_at`` (UTC:
         ``commitInfo.timestamp``, or the commit file's modification time when the commit has
         none); ``operation`` (WRITE, MERGE, OPTIMIZE, DELETE...); ``data_change`` (false for
         OPTIMIZE and other commits whose actions change no data); ``rows_inserted``,
@@ -250,7 +253,17 @@ class Lake:
         operation metrics (Spark's camelCase strings or delta-rs's snake_case numbers; NULL
         when the writer did not record the metric). Commits whose files were cleaned from the
         log (older than the oldest checkpoint kept) are not listed."""
-        return self[table].history()
+        if table is not None:
+            return self[table].history()
+        frames = []
+        for name in self.table_names:
+            try:
+                h = self[name].history()
+            except KitError:
+                continue
+            if not h.empty:
+                frames.append(h.assign(table=name))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     # -- Dataverse semantics ------------------------------------------------------------------
     def live(self, table: str) -> duckdb.DuckDBPyRelation:
@@ -330,7 +343,7 @@ class Lake:
         if cached is not None:
             return f"select * from {quote(cached)}"
         try:
-            sql = _changes.changes_sql(self._con, source, self.view(source.name))
+            sql = source.changes_sql(self._con, self.view(source.name))
         except duckdb.Error as exc:  # a file lost under the reader: this table fails, not the run
             raise translate_error(source.name, exc, self.storage.secrets()) from None
         if not self._cache_changes:
@@ -343,11 +356,87 @@ class Lake:
         self._changes_tables[source.name] = cached
         return f"select * from {quote(cached)}"
 
-    def coverage(self, table: str) -> _changes.Coverage:
-        """Which method ``changes()`` uses for the table and from when it is exact."""
+    def coverage(self, table: str) -> Coverage:
+        """Which method ``changes()`` uses for the table, from when it is exact, and since when
+        the lake observed the table (``observed_from``: its first commit still in the log)."""
         source = self[table]
         require_columns(source.name, source.columns, ("Id", "versionnumber", "modifiedon"), "changes()")
-        return _changes.coverage(source)
+        return source.coverage()
+
+    def coverages(self, tables=None) -> pd.DataFrame:
+        """``coverage`` of every Dataverse table (or of ``tables``), one row each: ``table``,
+        ``method``, ``complete``, ``feed_from_version``, ``feed_from_time``, ``observed_from``,
+        ``note``, ``error`` (why an unreadable table has no coverage; else None)."""
+        rows = []
+        for name in (self.dataverse_tables() if tables is None else tables):
+            try:
+                c = self.coverage(name)
+            except KitError as exc:
+                rows.append({"table": name, "method": "unreadable", "error": str(exc)})
+                continue
+            rows.append({"table": name, "method": c.method, "complete": c.complete,
+                         "feed_from_version": c.feed_from_version, "feed_from_time": c.feed_from_time,
+                         "observed_from": c.observed_from, "note": c.note, "error": None})
+        columns = ["table", "method", "complete", "feed_from_version", "feed_from_time", "observed_from", "note", "error"]
+        return pd.DataFrame(rows, columns=columns)
+
+    # -- syncs --------------------------------------------------------------------------------
+    def syncs(self, table: str) -> duckdb.DuckDBPyRelation:
+        """One row per sync commit (a commit that landed row versions; the rule is the
+        format's, see ``kit.formats.delta.syncs``), oldest first: ``table``, ``version``,
+        ``committed_at`` (UTC), ``operation``, ``rows_landed`` (rows inserted + updated by the
+        commit's own metrics; NULL when the writer recorded none). Read from the log only."""
+        return self._con.sql(self.syncs_sql(table))
+
+    def syncs_sql(self, table: str) -> str:
+        """The SQL behind ``syncs(table)``, for composing larger queries."""
+        source = self[table]
+        name = self._syncs_tables.get(source.name)
+        if name is None:
+            import pyarrow as pa
+
+            rows = source.syncs()
+            name = f"__kit_syncs_{len(self._syncs_tables)}"
+            self._con.register(name, pa.table({
+                "table": pa.array([source.name] * len(rows), pa.string()),
+                "version": pa.array([r["version"] for r in rows], pa.int64()),
+                "committed_at": pa.array([r["committed_at"] for r in rows], pa.timestamp("us", tz="UTC")),
+                "operation": pa.array([r["operation"] for r in rows], pa.string()),
+                "rows_landed": pa.array([r["rows_landed"] for r in rows], pa.int64()),
+            }))
+            self._syncs_tables[source.name] = name
+        return f"select {', '.join(quote(c) for c in SYNC_COLUMNS)} from {quote(name)}"
+
+    # -- what the analyses run on ---------------------------------------------------------------
+    def dataverse_tables(self) -> list[str]:
+        """The lake's Dataverse and F&O tables (those the analyses run on by default), sorted;
+        unreadable tables are left out."""
+        out = []
+        for name in self.table_names:
+            try:
+                if self.kind(name) in ("dataverse", "finance_operations"):
+                    out.append(name)
+            except KitError:
+                continue
+        return out
+
+    def observed_window(self):
+        """(start, end) of what the lake observed as it happened: from the earliest first commit
+        of its Dataverse / F&O tables (the initial load) to the lake's newest commit
+        (``as_of``), as UTC ``pd.Timestamp``; None when no table has a commit. Changes modified
+        before the start reached the lake in the initial load, as a backlog that keeps only each
+        record's latest version."""
+        firsts = []
+        for name in self.dataverse_tables():
+            try:
+                commits = self[name].commits
+            except KitError:
+                continue
+            if commits:
+                firsts.append(pd.Timestamp(min(c.committed_at for c in commits)))
+        if not firsts:
+            return None
+        return min(firsts), pd.Timestamp(self.as_of)
 
     def analysable(self, tables=None, needed=("Id", "versionnumber", "modifiedon"), needed_for="this analysis") -> list[str]:
         """The tables an analysis runs on. ``None``: every Dataverse and F&O table (tables that
@@ -369,7 +458,7 @@ class Lake:
             if skipped:
                 warnings.warn(
                     f"Skipped tables without the Dataverse columns {', '.join(needed)}: {', '.join(skipped)}",
-                    stacklevel=3,
+                    SkippedTableWarning, stacklevel=3,
                 )
             return chosen
         if isinstance(tables, str):

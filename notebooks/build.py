@@ -103,7 +103,7 @@ readings.freshness_table(fresh)"""),
 Every commit of every table. Syncs (MERGE) should form a steady rhythm; nightly maintenance
 (OPTIMIZE, and the DELETE that purges soft-deleted rows) shows as separate marks. A hole in
 the rhythm that several tables share is an outage of the link: notebook 05 measures them."""),
-    code("""history = readings.commit_history(lake)
+    code("""history = lake.history()
 charts.commit_timeline(history)"""),
     md("""## Next
 
@@ -139,7 +139,7 @@ hour: serve that consumer from Dataverse directly, or shorten the link's interva
 Daily p95 per table, over the days the lake observed as they happened (the initial load's
 backlog is left out). A step up that every table shares is the link, not the tables: look for
 the same days in notebook 05's gaps and anomalies."""),
-    code("""window = readings.observed_window(lake)
+    code("""window = lake.observed_window()
 daily = readings.in_window(kit.sync_latency(lake, by="day"), window)
 charts.latency_over_time(daily)"""),
     md("The slowest table (highest p95 overall), with all four percentiles per day:"),
@@ -184,9 +184,9 @@ Where the change data feed reaches back, every landed row version is known. Befo
 feed's files are vacuumed after a few days) only the snapshot is left: each record's latest
 version, so a record updated several times in those days counts once and volumes there are a
 floor, not a count."""),
-    code("readings.coverage_table(lake)"),
+    code("readings.coverage_table(lake.coverages())"),
     md("## Changes per table"),
-    code("""window = readings.observed_window(lake)
+    code("""window = lake.observed_window()
 volume = readings.in_window(kit.change_volume(lake, by="day"), window)
 readings.volume_table(volume)"""),
     code("readings.read_volume(volume)"),
@@ -228,7 +228,7 @@ overrides them.""",
     md("## Daily volume against the limit"),
     code("""throughput = kit.throughput(lake)
 readings.read_throughput(throughput)"""),
-    code("""window = readings.observed_window(lake)
+    code("""window = lake.observed_window()
 daily = readings.in_window(kit.daily_volume(lake), window)
 charts.daily_vs_limit(daily, throughput)"""),
     md("""The peak day of each table as a share of the limit. Anything above 100% is throttled
@@ -298,8 +298,8 @@ Outages that several tables share are an outage of the link (shaded); one in a s
 alone is that table's problem (its entity settings, or an error in its conversion)."""),
     code("""gaps = kit.sync_gaps(lake, outages_only=True)
 readings.gaps_table(gaps)"""),
-    code("""window = readings.observed_window(lake)
-charts.gaps(gaps, tables=readings.analysed_tables(lake), start=window[0], end=window[1],
+    code("""window = lake.observed_window()
+charts.gaps(gaps, tables=lake.dataverse_tables(), start=window[0], end=window[1],
             incidents=readings.outages(gaps))"""),
     md("## Freshness now"),
     code("""fresh = kit.freshness(lake)
@@ -316,7 +316,7 @@ triangles mark the flagged hours; a dotted frame marks an outage.
     code("""latency_anomalies = kit.anomalies(lake, metric="latency")
 readings.read_anomalies(latency_anomalies)"""),
     code("""charts.anomalies_overview(latency_anomalies, incidents=readings.outages(gaps),
-                          tables=readings.analysed_tables(lake))"""),
+                          tables=lake.dataverse_tables())"""),
     code("readings.anomalies_table(latency_anomalies)"),
     code("charts.anomaly_detail(latency_anomalies, readings.most_flagged(latency_anomalies))"),
     md("""**Volume**: hours with unusually many or few changes. Spikes are bulk jobs or imports
@@ -325,7 +325,7 @@ less than usual."""),
     code("""volume_anomalies = kit.anomalies(lake, metric="volume")
 readings.read_anomalies(volume_anomalies)"""),
     code("""charts.anomalies_overview(volume_anomalies, incidents=readings.outages(gaps),
-                          tables=readings.analysed_tables(lake))"""),
+                          tables=lake.dataverse_tables())"""),
     md("""## What to do
 
 - An outage shared by all tables: check the Spark pool (Synapse) or the Fabric capacity, and the

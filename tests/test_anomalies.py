@@ -98,7 +98,7 @@ def lake(lake_dir):
 
 @pytest.fixture(scope="module")
 def volume_frame(lake_dir):
-    return anomalies(kit.open_lake(lake_dir), "volume", "account")
+    return anomalies(kit.open_lake(lake_dir), tables="account", metric="volume")
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def volume(volume_frame):
 
 @pytest.fixture(scope="module")
 def latency_scores(lake_dir):
-    return anomalies(kit.open_lake(lake_dir), "latency", "account").set_index("hour")
+    return anomalies(kit.open_lake(lake_dir), tables="account", metric="latency").set_index("hour")
 
 
 def ts(i, h):
@@ -241,20 +241,20 @@ def test_latency_hours_without_changes_have_no_value(latency_scores):
 
 
 def test_threshold(lake):
-    df = anomalies(lake, "volume", "account", threshold=100).set_index("hour")
+    df = anomalies(lake, tables="account", metric="volume", threshold=100).set_index("hour")
     assert df["flag"].isna().all()
     with pytest.raises(kit.KitError, match="threshold"):
-        anomalies(lake, "volume", "account", threshold=0)
+        anomalies(lake, tables="account", metric="volume", threshold=0)
 
 
 def test_unknown_metric(lake):
     with pytest.raises(kit.KitError, match="metric"):
-        anomalies(lake, "speed")
+        anomalies(lake, metric="speed")
 
 
 def test_naming_a_table_without_dataverse_columns_raises(lake):
     with pytest.raises(NotDataverseTableError) as info:
-        anomalies(lake, "latency", ["plain"])
+        anomalies(lake, tables=["plain"], metric="latency")
     assert info.value.missing == ["Id", "versionnumber", "modifiedon"]
     assert "Id, versionnumber, modifiedon" in str(info.value)
 
@@ -262,7 +262,7 @@ def test_naming_a_table_without_dataverse_columns_raises(lake):
 def test_whole_lake_warns_and_analyses_the_rest(lake):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        df = anomalies(lake, "volume")
+        df = anomalies(lake, metric="volume")
     assert any("plain" in str(w.message) for w in caught)
     assert set(df["table"]) == {"account"}
     assert len(df) == DAYS * 24

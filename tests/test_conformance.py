@@ -1,4 +1,4 @@
-"""The kit over every Delta conformance table in ../shared/fixtures/delta/ (one test case per
+"""The kit over every Delta conformance table in tests/fixtures/delta/ (one test case per
 table), checked against MANIFEST.json's expected contents: read correctly, or refused with a
 clear KitError.
 
@@ -24,15 +24,13 @@ UTC = timezone.utc
 
 
 def _load(name):
-    path = os.path.join(DELTA, name)
-    if not os.path.exists(path):
-        return None
-    with open(path) as fh:
+    # The fixtures are part of the repository: a missing file fails collection, never a skip.
+    with open(os.path.join(DELTA, name)) as fh:
         return json.load(fh)
 
 
-MANIFEST = _load("MANIFEST.json") or []
-_RESULTS = _load("READ_RESULTS_deltalake_1.6.6.json") or {"results": []}
+MANIFEST = _load("MANIFEST.json")
+_RESULTS = _load("READ_RESULTS_deltalake_1.6.6.json")
 READ_RESULTS = {r["name"]: r for r in _RESULTS["results"]}
 
 
@@ -347,15 +345,12 @@ MISSING_DV = {"spark__table-with-dv-large", "spark__partitioned-table-with-dv-la
 
 
 def _cases():
-    if not MANIFEST:
-        return [pytest.param(None, id="fixtures-missing")]
     return [pytest.param(entry, id=entry["name"]) for entry in MANIFEST]
 
 
 def test_every_manifest_table_has_a_plan():
     """A table added to the manifest must get a check here (values, or a reason to refuse)."""
-    if not MANIFEST:
-        pytest.skip(f"shared fixtures not found at {FIXTURES}")
+    assert MANIFEST, f"no tables in {DELTA}/MANIFEST.json"
     for entry in MANIFEST:
         e = entry["expected"]
         planned = entry["name"] in CHECKS or entry["name"] in REFUSE or entry["name"] in MISSING_DV

@@ -177,54 +177,67 @@ def test_sync_gaps_of_named_tables(lake):
 
 
 def test_freshness_default_as_of_is_the_lakes_newest_commit(lake):
+    """One day of history holds no earlier week: ``normal_silence_s`` is NaN, and at the lake's
+    newest commit nothing has landed since (``waiting`` 0), so no table can be called stale:
+    ``stale`` NA (tests/test_freshness.py has the weeks the rule needs)."""
     assert lake.as_of == t(5, 20)
     with pytest.warns(UserWarning, match="plain"):
         df = freshness(lake)
-    assert list(df.columns) == ["table", "last_landed", "as_of", "staleness_s", "cadence_s", "stale"]
+    assert list(df.columns) == ["table", "last_landed", "as_of", "staleness_s", "cadence_s", "normal_silence_s",
+                                "waiting", "stale", "reason"]
     assert sorted(df["table"]) == DATAVERSE_TABLES
     assert (df["as_of"] == pd.Timestamp(t(5, 20))).all()
     account = row(df, "account")
     assert account["last_landed"] == pd.Timestamp(t(5, 12))
     assert account["staleness_s"] == 8 * 3600.0
     assert account["cadence_s"] == 3600.0
-    assert bool(account["stale"]) is True  # 28800 > 3 * 3600
+    assert math.isnan(account["normal_silence_s"]) and account["waiting"] == 0
+    assert pd.isna(account["stale"]) and account["reason"] is None
     contact = row(df, "contact")
-    assert (contact["staleness_s"], contact["cadence_s"], bool(contact["stale"])) == (0.0, 7200.0, False)
+    assert (contact["staleness_s"], contact["cadence_s"], contact["waiting"]) == (0.0, 7200.0, 0)
     lead = row(df, "lead")
-    # lead: last sync 06:00, 14 h stale, median interval 3600 -> stale
-    assert (lead["staleness_s"], lead["cadence_s"], bool(lead["stale"])) == (14 * 3600.0, 3600.0, True)
+    assert (lead["staleness_s"], lead["cadence_s"]) == (14 * 3600.0, 3600.0)
     team = row(df, "team")
     assert team["staleness_s"] == 20 * 3600.0
-    assert math.isnan(team["cadence_s"]) and pd.isna(team["stale"])  # one sync: no cadence to judge by
-    assert str(df["stale"].dtype) == "boolean"
+    # one sync: no cadence, so no cutoff for waiting changes either
+    assert math.isnan(team["cadence_s"]) and pd.isna(team["waiting"]) and pd.isna(team["stale"])
+    assert str(df["stale"].dtype) == "boolean" and str(df["waiting"].dtype) == "Int64"
 
 
 def test_freshness_at_an_explicit_moment(lake):
-    # At 06:30 account's syncs so far are 0..4 h: last 04:00, 9000 s, median 3600: 9000 < 10800.
-    df = freshness(lake, "2026-01-05 06:30", tables=["account", "contact"])
+    """In hindsight the hole in account is known: at 08:00 the change modified at 05:30 (after
+    the 04:00 sync, before the cutoff 08:00 - 2 x 3600 s = 06:00) had not landed yet (09:00)."""
+    # At 06:30 account's syncs so far are 0..4 h: last 04:00, 9000 s, median 3600; cutoff 04:30:
+    # nothing modified in (04:00, 04:30] -> nothing waiting.
+    df = freshness(lake, ["account", "contact"], as_of="2026-01-05 06:30")
     account, contact = row(df, "account"), row(df, "contact")
     assert account["as_of"] == pd.Timestamp(t(5, 6, 30))
     assert (account["last_landed"], account["staleness_s"], account["cadence_s"]) == (pd.Timestamp(t(5, 4)), 9000.0, 3600.0)
-    assert bool(account["stale"]) is False
+    assert account["waiting"] == 0 and pd.isna(account["stale"])
     # contact at 06:30: syncs 0, 2, 4, 6 h -> 1800 s stale, cadence 7200
     assert (contact["last_landed"], contact["staleness_s"], contact["cadence_s"]) == (pd.Timestamp(t(5, 6)), 1800.0, 7200.0)
-    assert bool(contact["stale"]) is False
-    # At 08:00 (a naive datetime is UTC) the hole is 4 h old: 14400 > 10800 -> stale.
-    later = row(freshness(lake, datetime(2026, 1, 5, 8), tables="account"), "account")
-    assert (later["staleness_s"], bool(later["stale"])) == (14400.0, True)
+    assert contact["waiting"] == 0
+    # At 08:00 (a naive datetime is UTC): the 05:30 change is waiting.
+    later = row(freshness(lake, "account", as_of=datetime(2026, 1, 5, 8)), "account")
+    assert (later["staleness_s"], later["waiting"], bool(later["stale"]), later["reason"]) == (
+        14400.0, 1, True, "waiting_changes")
     # A tz-aware string in another zone is converted to UTC: 09:00+01:00 = 08:00 UTC.
-    other_zone = row(freshness(lake, "2026-01-05T09:00:00+01:00", tables="account"), "account")
+    other_zone = row(freshness(lake, "account", as_of="2026-01-05T09:00:00+01:00"), "account")
     assert other_zone["as_of"] == pd.Timestamp(t(5, 8))
+    # quiet: at 09:30 the 08:30 change is within two median intervals: not waiting.
+    quiet = row(freshness(lake, "quiet", as_of=t(5, 9, 30)), "quiet")
+    assert (quiet["staleness_s"], quiet["waiting"]) == (5.5 * 3600, 0)
 
 
 def test_freshness_before_any_sync(lake):
-    r = row(freshness(lake, t(4, 12), tables="account"), "account")
+    r = row(freshness(lake, "account", as_of=t(4, 12)), "account")
     assert pd.isna(r["last_landed"]) and math.isnan(r["staleness_s"]) and pd.isna(r["stale"])
+    assert pd.isna(r["waiting"]) and r["reason"] is None
 
 
 def test_freshness_rejects_a_bad_as_of(lake):
     with pytest.raises(kit.KitError, match="as_of"):
-        freshness(lake, "yesterday-ish")
+        freshness(lake, as_of="yesterday-ish")
 
 
 @pytest.mark.parametrize("fn", [sync_cadence, sync_gaps, lambda lake, tables: freshness(lake, tables=tables)])

@@ -254,3 +254,27 @@ def test_sql_names_its_tables(lake_dir):
     changes = lake.changes_sql("account")
     for by in ("day", None):
         assert "account" in duckdb.get_table_names(latency_sql(changes, ["account"], by, "modifiedon", "true"))
+
+
+def test_every_sentinel_form_is_excluded_the_same_way(tmp_path):
+    """account, one initial load at day 5 12:00 of four versions: e1 modified at the Unix epoch
+    1970-01-01T00:00:00Z, z1 at 0001-01-01, h1 at 1900-01-01 (all three sentinels: no time), and
+    r1 modified 60 s before the load. Latency measures r1 only and counts three sentinels;
+    throughput counts one change on day 5 and three excluded; the naive comparison one row."""
+    from kit.metrics.naive import naive_latency
+    from kit.metrics.throughput import throughput
+
+    acc = table(tmp_path, "account")
+    noon5 = t(5, 12)
+    sentinels = {"e1": "1970-01-01T00:00:00Z", "z1": "0001-01-01T00:00:00Z", "h1": "1900-01-01T00:00:00Z"}
+    acc.initial(
+        [record(k, 1, noon5 - 60 * S, pd.Timestamp(v).to_pydatetime()) for k, v in sentinels.items()]
+        + [record("r1", 1, noon5 - 60 * S, noon5 - 60 * S)],
+        noon5,
+    )
+    lake = kit.open_lake(tmp_path)
+    lat = sync_latency(lake, by=None).iloc[0]
+    assert (lat["changes"], lat["excluded_sentinel"], lat["excluded"], lat["max_s"]) == (1, 3, 3, 60.0)
+    tp = throughput(lake).iloc[0]
+    assert (tp["peak_day_events"], tp["excluded"]) == (1, 3)
+    assert naive_latency(lake).iloc[0]["changes"] == 1

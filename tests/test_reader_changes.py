@@ -26,7 +26,7 @@ from lakebuilder import (
 )
 
 import kit
-from kit.formats.delta.changes import CHANGE_COLUMNS
+from kit.formats.base import CHANGE_COLUMNS
 
 
 def table_path(root, name="account"):

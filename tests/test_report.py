@@ -16,7 +16,8 @@ from plotly.io.json import to_json_plotly
 from plotly.offline import get_plotlyjs
 
 import kit
-from kit.present import readings, report
+from kit import report
+from kit.present import readings
 from kit.cli import run
 from lakebuilder import SyncTable, plain_table, record, t
 
@@ -199,7 +200,7 @@ def throughput_frame(peaks, patterns, days_to_limit=None):
         "days_to_limit": days_to_limit or [None] * n,
         "mean_per_day": peaks, "p95_per_day": peaks,
         "pattern": patterns,
-        "reason": ["because"] * n,
+        "verdict": ["over_daily_limit" if p > 50_000 else "within_limits" for p in peaks],
     })
 
 

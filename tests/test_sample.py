@@ -22,6 +22,7 @@ from deltalake import DeltaTable
 
 import kit
 from kit.sample import generator as sample
+from kit.sample.schemas import SCHEMAS_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_lake"
@@ -325,7 +326,7 @@ def test_labels_cover_every_choice_used(committed):
                            union select EntityName, OptionSetName, Option from globaloptionsetmetadata
                            union select EntityName, 'statecode', State from statemetadata
                            union select EntityName, 'statuscode', Status from statusmetadata""").fetchall())
-    schemas = json.loads(sample.SCHEMAS_FILE.read_text())["tables"]
+    schemas = json.loads(SCHEMAS_FILE.read_text())["tables"]
     for name, schema in schemas.items():
         snap = DeltaTable(str(SAMPLE / tables[name]["path"])).to_pyarrow_table()
         for col in schema["columns"]:

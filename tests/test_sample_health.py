@@ -23,14 +23,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLE = os.environ.get("KIT_SAMPLE_LAKE") or os.path.join(ROOT, "sample_lake")
 TRUTH_FILE = os.path.join(SAMPLE, "TRUTH.json")
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(TRUTH_FILE),
-    reason=f"the sample lake is not generated ({TRUTH_FILE} is absent): run the sample generator (kit.sample) first",
-)
-
 
 @pytest.fixture(scope="module")
 def truth():
+    # sample_lake/ is committed: without its truth file the checkout is broken (an error, not a skip).
+    assert os.path.exists(TRUTH_FILE), f"{TRUTH_FILE} is missing: run `python -m kit sample sample_lake`"
     with open(TRUTH_FILE) as fh:
         return json.load(fh)
 
@@ -62,7 +59,7 @@ def all_gaps(lake):
 
 @pytest.fixture(scope="module")
 def latency_anomalies(lake):
-    return quietly(anomalies, lake, "latency")
+    return quietly(anomalies, lake, metric="latency")
 
 
 def interval_s(truth, table: str) -> float:
@@ -123,6 +120,50 @@ def test_freshness_default_is_the_lakes_last_commit(lake):
     assert (df["staleness_s"] >= 0).all()
 
 
+def mid_outage(truth) -> pd.Timestamp:
+    outage = truth["incidents"]["outage"]
+    start, end = when(outage["start"]), when(outage["end"])
+    return start + (end - start) / 2
+
+
+def check_freshness_against_truth(lake, truth):
+    """The freshness rule on a generated lake: mid-outage, the stale tables are exactly those
+    the truth file says the outage interrupted, with changes waiting; at the lake's last commit
+    (just after midnight, the outage over) every table is judged and none is stale."""
+    df = quietly(freshness, lake, as_of=mid_outage(truth))
+    stale = df[df["stale"].fillna(False)]
+    assert sorted(stale["table"]) == sorted(analysed(truth, truth["incidents"]["outage"]["tables"])), df
+    assert (stale["reason"] == "waiting_changes").all() and (stale["waiting"] > 0).all()
+    last = quietly(freshness, lake)
+    assert last["stale"].notna().all() and not last["stale"].any(), last
+    assert last["reason"].isna().all()
+
+
+def test_freshness_mid_outage_and_at_the_last_commit(truth, lake):
+    # The issue's moments: 2026-09-30 18:00 (the outage's middle is 17:55) and 00:07 the next day.
+    check_freshness_against_truth(lake, truth)
+    at18 = quietly(freshness, lake, as_of="2026-09-30 18:00")
+    assert sorted(at18.loc[at18["stale"].fillna(False), "table"]) == ["email", "incident", "opportunity"]
+
+
+def test_freshness_is_calm_on_ordinary_nights(truth, lake):
+    """Just after midnight on every night of the last two weeks but the outage's, in hindsight
+    (waiting counted): quiet nights and weekends are no alarm."""
+    outage_day = when(truth["incidents"]["outage"]["start"]).normalize()
+    for day in pd.date_range(outage_day - pd.Timedelta(days=13), outage_day, freq="D"):
+        df = quietly(freshness, lake, as_of=day + pd.Timedelta(minutes=7))
+        assert not df["stale"].fillna(False).any(), df
+
+
+def test_freshness_on_a_lake_it_was_not_tuned_on(tmp_path):
+    """Another seed, length and scale: 15 days (two earlier weeks for every hour of the week
+    judged), a quarter of the volume; its own truth file says which tables the outage hit."""
+    from kit.sample import generate
+
+    other = generate(tmp_path / "lake", seed=11, days=15, scale=0.25)
+    check_freshness_against_truth(kit.open_lake(str(tmp_path / "lake")), other)
+
+
 def test_latency_anomalies_find_the_degraded_window(truth, latency_anomalies):
     """The degraded export delay (up to tenfold towards midday) shows hour by hour where the
     hourly median latency is steady: on the busiest table (15-minute syncs, thousands of changes
@@ -162,7 +203,7 @@ def test_latency_anomalies_do_not_flood(truth, latency_anomalies):
 
 
 def test_volume_anomalies_do_not_flood(truth, lake):
-    df = quietly(anomalies, lake, "volume")
+    df = quietly(anomalies, lake, metric="volume")
     busy = truth.get("busy_table") or {}
     expected = pd.Series(False, index=df.index)
     if busy.get("peak_day"):

@@ -11,14 +11,25 @@ from deltalake import DeltaTable
 
 import kit
 from kit.errors import KitError, NotDataverseTableError
-from kit.metrics.throughput import daily_volume, limits_table, load_limits, throughput
+from kit.metrics.throughput import daily_volume, limits_table, load_limits
+from kit.metrics.throughput import throughput as measure
+from kit.present.advice import pattern_reasons
 from lakebuilder import SyncTable, plain_table, record, t
 
 COLUMNS = [
     "table", "days", "mean_per_day", "p95_per_day", "peak_day", "peak_day_events", "peak_hour_events",
     "peak_5min_events", "limit", "limit_per_day", "utilisation", "headroom", "days_to_limit", "pattern",
-    "reason", "trend_per_day", "limits_exceeded", "excluded", "method", "daily_basis",
+    "verdict", "burst_limit", "burst_events", "burst_demand", "premium_limit", "premium_demand",
+    "actions_per_record", "trend_per_day", "limits_exceeded", "excluded", "method", "daily_basis", "reason",
 ]
+
+
+def throughput(lake, tables=None, **options):
+    """``kit.throughput`` with the advice it is read with (``reason``, from the present layer)."""
+    df = measure(lake, tables, **options)
+    return df.assign(reason=pattern_reasons(df, options.get("limits")))
+
+
 SENTINEL = pd.Timestamp("1900-01-01", tz="UTC").to_pydatetime()
 
 

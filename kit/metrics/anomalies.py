@@ -81,10 +81,10 @@ import warnings
 
 import pandas as pd
 
-from .common import changes_union_sql
-from ..engines.sql import literal
-from ..errors import KitError
-from .health import local_connection, outages, sync_commits
+from .common import changes_union_sql, per_table
+from ..engines.sql import literal, timestamp, truncate
+from ..errors import KitError, KitWarning, SkippedTableWarning
+from .health import outages, sync_commits
 
 METRICS = ("volume", "latency")
 DEFAULT_THRESHOLD = 3.5
@@ -108,7 +108,7 @@ ANOMALY_COLUMNS = (
 )
 
 
-def anomalies(lake, metric: str = "volume", tables=None, *, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def anomalies(lake, tables=None, *, metric: str = "volume", threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
     """Score every hour of every table against the same hour on other weeks (robustly), with
     known outages left out of the baseline; flag spikes and drops.
 
@@ -158,7 +158,7 @@ def anomalies(lake, metric: str = "volume", tables=None, *, threshold: float = D
     series = _hourly_series(lake, metric, windows, union)
     analysed = [w[0] for w in windows]
     gaps = outages(lake, analysed, strict, commits=commits[commits["table"].isin(analysed)])
-    scored = _score(series, gaps, metric, threshold)
+    scored = _score(lake, series, gaps, metric, threshold)
     scored.insert(2, "metric", metric)
     return _typed(scored)
 
@@ -167,21 +167,13 @@ def anomalies(lake, metric: str = "volume", tables=None, *, threshold: float = D
 def _windows(lake, metric: str, commits: pd.DataFrame, read: list[str], strict: bool):
     """(table, first_hour, last_hour) per table, and the SQL of their changes (UNION ALL)."""
     windows, parts, partial = [], [], []
-    for name in read:
-        try:
-            cover = lake.coverage(name)
-            first_commit = pd.Timestamp(lake[name].commits[0].committed_at)
-        except KitError as exc:
-            if strict:
-                raise
-            warnings.warn(f"Skipped table {name!r}: {exc}", stacklevel=3)
-            continue
-        start = first_commit
+    for name, cover in per_table(read, strict, lake.coverage).items():
+        start = pd.Timestamp(cover.observed_from)
         if metric == "volume" and not cover.complete:
             if cover.method == "snapshot":
                 warnings.warn(
                     f"Skipped table {name!r} for volume: {cover.note}, so changes per hour cannot be counted.",
-                    stacklevel=3,
+                    SkippedTableWarning, stacklevel=3,
                 )
                 continue
             start = pd.Timestamp(cover.feed_from_time)
@@ -203,18 +195,14 @@ def _windows(lake, metric: str, commits: pd.DataFrame, read: list[str], strict: 
         warnings.warn(
             "Volume is analysed only where the change feed is complete (UTC): "
             + "; ".join(partial) + ". Older hours are known only from the snapshot.",
-            stacklevel=3,
+            KitWarning, stacklevel=3,
         )
     return windows, "\nunion all\n".join(parts)
 
 
-def _ts(value: pd.Timestamp) -> str:
-    return f"TIMESTAMPTZ {literal(value.isoformat())}"
-
-
 def _hourly_series(lake, metric: str, windows, union: str) -> pd.DataFrame:
     """``table``, ``hour``, ``value``: one row per hour of each table's window."""
-    rows = ",\n            ".join(f"({literal(n)}, {_ts(a)}, {_ts(b)})" for n, a, b in windows)
+    rows = ",\n            ".join(f"({literal(n)}, {timestamp(a)}, {timestamp(b)})" for n, a, b in windows)
     value = "coalesce(p.changes, 0)" if metric == "volume" else "p.latency_s"
     sql = f"""
         with changes as ({union}),
@@ -227,7 +215,7 @@ def _hourly_series(lake, metric: str, windows, union: str) -> pd.DataFrame:
         ),
         per_hour as (
             select c."table",
-                   date_trunc('hour', c.modifiedon) AS hour,
+                   {truncate('hour', 'c.modifiedon')} AS hour,
                    count(*) AS changes,
                    median(epoch(c.landed_at - c.modifiedon))
                        filter (where c.landed_at >= c.modifiedon) AS latency_s
@@ -245,7 +233,7 @@ def _hourly_series(lake, metric: str, windows, union: str) -> pd.DataFrame:
     return lake.sql(sql).df()
 
 
-# -- scoring (DuckDB, on a private connection over the hourly series) ---------------------------
+# -- scoring (on a scratch engine over the hourly series) ---------------------------
 def _score_sql(metric: str) -> str:
     """One pass over ``series`` (``table``, ``hour``, ``value``, ``in_incident``, ``excluded``):
     the baseline, MAD, score and flag of every hour. ``excluded`` hours give no samples."""
@@ -256,7 +244,7 @@ def _score_sql(metric: str) -> str:
                    isodow(hour) AS dow,               -- 1 = Monday ... 7 = Sunday
                    hour(hour) AS hod,
                    isodow(hour) >= 6 AS weekend,
-                   date_trunc('day', hour) AS day
+                   {truncate('day', 'hour')} AS day
             from series
         ),
         pool as (   -- candidate samples: same hour of day, same day type, another day, clean
@@ -325,8 +313,8 @@ def _score_sql(metric: str) -> str:
     """
 
 
-def _score(series: pd.DataFrame, gaps: pd.DataFrame, metric: str, threshold: float) -> pd.DataFrame:
-    con = local_connection()
+def _score(lake, series: pd.DataFrame, gaps: pd.DataFrame, metric: str, threshold: float) -> pd.DataFrame:
+    con = lake.engine.scratch()
     try:
         con.register("hourly", series)
         con.register("gaps", gaps)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import warnings
 
-from ..engines.sql import literal
+from ..engines.sql import literal, truncate
 from ..errors import KitError
-from ..settings import SENTINEL_BEFORE_YEAR  # noqa: F401  (re-exported for the analyses)
+from ..errors import SkippedTableWarning
+from ..settings import SENTINEL_UNTIL
+from .schema import Column, Schema
 
 BY_VALUES = ("hour", "day", "week")
 WHEN_COLUMNS = {"modified": "modifiedon", "landed": "landed_at"}
@@ -30,9 +32,15 @@ def clock_column(when: str) -> str:
     return WHEN_COLUMNS[when]
 
 
+def unknown_time_sql(column: str = "modifiedon") -> str:
+    """SQL condition: the TIMESTAMPTZ ``column`` holds no time: NULL, or a sentinel at or before
+    1970-01-01T00:00:00Z (``settings.SENTINEL_UNTIL``: 1970-01-01, 1900-01-01, 0001-01-01)."""
+    return f"({column} is null or {column} <= TIMESTAMPTZ '{SENTINEL_UNTIL}')"
+
+
 def period_sql(by: str, column: str) -> str:
     """SQL truncating a TIMESTAMPTZ column to the start of its UTC hour, day or ISO week."""
-    return f"date_trunc('{by}', {column})"
+    return truncate(by, column)
 
 
 def select_tables(lake, tables, needed_for: str) -> list[str]:
@@ -40,21 +48,35 @@ def select_tables(lake, tables, needed_for: str) -> list[str]:
     return lake.analysable(tables, needed_for=needed_for)
 
 
+def resolve(lake, tables, needed_for: str) -> tuple[list[str], bool]:
+    """(the tables to analyse, strict): ``strict`` when the caller named them, so an
+    unreadable one raises instead of being skipped."""
+    return lake.analysable(tables, needed_for=needed_for), tables is not None
+
+
+def per_table(names, strict: bool, step) -> dict:
+    """``{name: step(name)}`` over ``names``, in order. A ``KitError`` raises when ``strict``
+    (the caller named the tables); otherwise the table is left out with a
+    ``SkippedTableWarning`` naming it and why."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = step(name)
+        except KitError as exc:
+            if strict:
+                raise
+            warnings.warn(f"Skipped table {name!r}: {exc}", SkippedTableWarning, stacklevel=3)
+    return out
+
+
 def changes_union_sql(lake, tables: list[str], strict: bool) -> str | None:
     """SQL with the changes of all ``tables`` (UNION ALL), to run on ``lake.connection``; None
     when no table is left. ``strict`` (the caller named the tables): an unreadable table
     raises; otherwise it is skipped with a warning."""
-    parts = []
-    for name in tables:
-        try:
-            parts.append(f"select * from ({lake.changes_sql(name)})")
-        except KitError as exc:
-            if strict:
-                raise
-            warnings.warn(f"Skipped table {name!r}: {exc}", stacklevel=3)
+    parts = per_table(tables, strict, lambda name: f"select * from ({lake.changes_sql(name)})")
     if not parts:
         return None
-    return "\nunion all\n".join(parts)
+    return "\nunion all\n".join(parts.values())
 
 
 # -- Added for latency / volume / throughput ---------------------------------------------------
@@ -86,14 +108,9 @@ def analysed_changes(lake, tables, needed_for: str) -> tuple[list[str], str | No
     then ``changes_union_sql`` table by table, so the caller knows which tables were kept
     (unreadable ones are skipped with a warning when ``tables`` is None, raise otherwise).
     The SQL runs through ``lake.sql`` (the views it needs are registered)."""
-    names = select_tables(lake, tables, needed_for)
-    kept, parts = [], []
-    for name in names:
-        sql = changes_union_sql(lake, [name], strict=tables is not None)
-        if sql is not None:
-            kept.append(name)
-            parts.append(sql)
-    return kept, ("\nunion all\n".join(parts) if parts else None)
+    names, strict = resolve(lake, tables, needed_for)
+    parts = per_table(names, strict, lambda name: f"select * from ({lake.changes_sql(name)})")
+    return list(parts), ("\nunion all\n".join(parts.values()) if parts else None)
 
 
 def tables_values_sql(names: list[str]) -> str:
@@ -105,29 +122,20 @@ def tables_values_sql(names: list[str]) -> str:
 
 def typed_frame(df, dtypes: dict):
     """``df`` with exactly the columns of ``dtypes`` in that order, cast to those dtypes (an
-    empty frame with those columns when ``df`` is None)."""
-    import pandas as pd
-
-    if df is None:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
-    out = df[list(dtypes)].copy()
-    for col, dtype in dtypes.items():
-        if str(out[col].dtype) != str(dtype):
-            out[col] = out[col].astype(dtype)
-    return out.reset_index(drop=True)
+    empty frame with those columns when ``df`` is None): ``Schema.frame`` without meanings."""
+    return Schema(*(Column(name, dtype, "") for name, dtype in dtypes.items())).frame(df)
 
 
-def periodic_frame(lake, tables, by, when, methods, needed_for: str, dtypes: dict, build_sql):
+def periodic_frame(lake, tables, by, when, methods, needed_for: str, schema, build_sql):
     """The common run of a per-table-and-period analysis: check ``by`` and ``when``, gather the
     changes of the analysed tables, run ``build_sql(changes, names, by, clock, keep)`` in
     DuckDB and type the aggregated result (no ``period`` column when ``by`` is None)."""
     check_by(by)
     clock = clock_column(when)
     names, changes = analysed_changes(lake, tables, needed_for)
-    dtypes = dict(dtypes)
     if by is None:
-        del dtypes["period"]
+        schema = schema.without("period")
     if changes is None:
-        return typed_frame(None, dtypes)
+        return schema.frame(None)
     df = lake.sql(build_sql(changes, names, by, clock, method_filter_sql(methods))).df()
-    return typed_frame(df, dtypes)
+    return schema.frame(df)

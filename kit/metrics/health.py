@@ -1,20 +1,15 @@
 """Is the sync running? Cadence of sync commits, the outages between them, and freshness.
 
-``sync_cadence`` and ``freshness`` read the Delta log only (``lake.history(table)``): no data
-file is opened. ``sync_gaps`` finds long intervals in the log, then asks ``lake.changes`` whether
-changes waited in them (an outage) or nobody changed anything (a quiet night).
+``sync_cadence`` reads the Delta log only (``lake.syncs``): no data file is opened. ``sync_gaps``
+finds long intervals in the log, then asks ``lake.changes`` whether changes waited in them (an
+outage) or nobody changed anything (a quiet night). ``freshness`` judges the silence since the
+last sync against the table's own silences at that hour of the week (the log), and, for an
+``as_of`` in the past, asks ``lake.changes`` whether changes were waiting then.
 
 Sync commits (DEFINITIONS.md, "Cadence, gaps, freshness")
-    A commit is a *sync* when it landed Dataverse row versions: its operation is ``MERGE`` or a
-    write (``WRITE``, ``STREAMING UPDATE``, ``CREATE``/``REPLACE TABLE AS SELECT``), it changes
-    data, and its metrics say it inserted or updated at least one row
-    (``rows_inserted + rows_updated > 0``). A MERGE whose metrics say 0 inserted and 0 updated
-    is not a sync. When the writer recorded neither metric, a data-changing MERGE or write
-    counts as a sync (the log cannot tell, and a sync job that ran is the likelier reading).
-    A MERGE that only landed row versions again (re-landings: the metrics count them as
-    updated rows) is a sync: the conversion job ran and landed rows. ``OPTIMIZE`` (no data
-    change), ``VACUUM START``/``VACUUM END`` and the ``DELETE`` that purges soft-deleted rows
-    are never syncs.
+    The ``syncs`` relation (``lake.syncs``): the commits that landed row versions, by the
+    table format's rule (for Delta: a data-changing MERGE or write whose metrics say it
+    inserted or updated rows, or recorded no metrics; never OPTIMIZE, VACUUM or the purge).
 Commit time
     ``commitInfo.timestamp`` (or ``inCommitTimestamp``); where absent, the commit file's
     modification time. UTC. Intervals are between consecutive sync commits in log order, over
@@ -25,39 +20,30 @@ Percentiles
 
 from __future__ import annotations
 
-import warnings
-import duckdb
 import pandas as pd
 
-from .common import changes_union_sql
 from ..engines.sql import literal
-from ..formats.delta.log import WRITE_OPERATIONS
 from ..errors import KitError
+from .common import changes_union_sql, per_table, resolve, tables_values_sql
 
-#: Operations that land row versions: MERGE (the incremental sync) and the plain writes.
-SYNC_OPERATIONS = frozenset({"MERGE"}) | WRITE_OPERATIONS
 #: An interval longer than this many times the table's median interval is a gap (an outage when
 #: changes waited in it).
 GAP_FACTOR = 3.0
 #: A change waited in a gap when it was modified at least this many median intervals before its end.
 WAIT_FACTOR = 2.0
-#: A table is stale when its staleness exceeds this many times its median interval.
-STALE_FACTOR = 3.0
+#: Freshness: a silence is longer than usual when it exceeds this many times the longest one
+#: the table's history shows at that hour of the week (``normal_silence_s``) ...
+SILENCE_FACTOR = 2.0
+#: ... which needs that hour of the week in at least this many earlier weeks of history.
+MIN_WEEKS = 2
 
 CADENCE_COLUMNS = ("table", "commits", "first_commit", "last_commit", "median_interval_s", "p95_interval_s", "max_interval_s")
 GAP_COLUMNS = ("table", "start", "end", "seconds", "waiting")
-FRESHNESS_COLUMNS = ("table", "last_landed", "as_of", "staleness_s", "cadence_s", "stale")
+FRESHNESS_COLUMNS = ("table", "last_landed", "as_of", "staleness_s", "cadence_s", "normal_silence_s", "waiting",
+                     "stale", "reason")
 
 
 # -- shared plumbing ----------------------------------------------------------------------------
-def local_connection() -> duckdb.DuckDBPyConnection:
-    """A private DuckDB connection (TimeZone UTC) for small frames the kit computed itself
-    (commit lists, hourly series), so the lake's connection keeps only the lake's views."""
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    return con
-
-
 def utc_timestamp(value, name: str = "as_of") -> pd.Timestamp:
     """A point in time as a tz-aware UTC ``pd.Timestamp``: a datetime (naive = UTC), a
     ``pd.Timestamp`` or an ISO string (``'2026-01-31 12:00'``, ``'2026-01-31T12:00:00Z'``)."""
@@ -70,51 +56,27 @@ def utc_timestamp(value, name: str = "as_of") -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def is_sync(operation, data_change, rows_inserted, rows_updated) -> bool:
-    """The sync rule of this module's docstring, for one commit."""
-    if operation not in SYNC_OPERATIONS or not data_change:
-        return False
-    if pd.isna(rows_inserted) and pd.isna(rows_updated):
-        return True  # the writer recorded no metrics: a data-changing MERGE/WRITE is a sync
-    landed = (0 if pd.isna(rows_inserted) else int(rows_inserted)) + (0 if pd.isna(rows_updated) else int(rows_updated))
-    return landed > 0
+SYNC_DTYPES = {"table": "str", "version": "int64", "committed_at": "datetime64[us, UTC]",
+               "operation": "str", "rows_landed": "Int64"}
 
 
 def sync_commits(lake, tables: list[str], strict: bool) -> tuple[pd.DataFrame, list[str]]:
-    """The sync commits of ``tables`` (already resolved names) and the tables whose log was
-    read. The frame: ``table``, ``version``, ``committed_at`` (UTC), ``operation``, oldest
-    first per table. ``strict`` (the caller named the tables): an unreadable log raises;
-    otherwise the table is skipped with a warning."""
-    frames, read = [], []
-    for name in tables:
-        try:
-            h = lake.history(name)
-        except KitError as exc:
-            if strict:
-                raise
-            warnings.warn(f"Skipped table {name!r}: {exc}", stacklevel=3)
-            continue
-        read.append(name)
-        keep = [
-            is_sync(op, dc, ins, upd)
-            for op, dc, ins, upd in zip(h["operation"], h["data_change"], h["rows_inserted"], h["rows_updated"])
-        ]
-        h = h.loc[keep, ["version", "committed_at", "operation"]]
-        h.insert(0, "table", name)
-        frames.append(h)
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        {
-            "table": pd.Series(dtype=object),
-            "version": pd.Series(dtype="int64"),
-            "committed_at": pd.Series(dtype="datetime64[us, UTC]"),
-            "operation": pd.Series(dtype=object),
-        }
-    )
-    return out.sort_values(["table", "version"], ignore_index=True), read
+    """The sync commits of ``tables`` (already resolved names; ``lake.syncs``) and the tables
+    whose log was read. The frame: ``table``, ``version``, ``committed_at`` (UTC),
+    ``operation``, ``rows_landed``, oldest first per table. ``strict`` (the caller named the
+    tables): an unreadable log raises; otherwise the table is skipped with a warning."""
+    parts = per_table(tables, strict, lake.syncs_sql)
+    if parts:
+        union = "\nunion all\n".join(parts.values())
+        out = lake.sql(f'select * from ({union}) order by "table", version').df()
+    else:
+        out = pd.DataFrame({c: pd.Series(dtype=t) for c, t in SYNC_DTYPES.items()})
+    out = out.astype(SYNC_DTYPES)
+    return out.reset_index(drop=True), list(parts)
 
 
 def _resolve(lake, tables, needed_for: str) -> tuple[list[str], bool]:
-    return lake.analysable(tables, needed_for=needed_for), tables is not None
+    return resolve(lake, tables, needed_for)
 
 
 # Consecutive sync commits per table, with the interval that ends at each one.
@@ -128,8 +90,8 @@ _INTERVALS_SQL = """
 """
 
 
-def _cadence_frame(commits: pd.DataFrame) -> pd.DataFrame:
-    con = local_connection()
+def _cadence_frame(lake, commits: pd.DataFrame) -> pd.DataFrame:
+    con = lake.engine.scratch()
     try:
         con.register("sync_commits", commits)
         df = con.sql(
@@ -183,7 +145,7 @@ def sync_cadence(lake, tables=None) -> pd.DataFrame:
     """
     names, strict = _resolve(lake, tables, "sync_cadence")
     commits, read = sync_commits(lake, names, strict)
-    df = _cadence_frame(commits)
+    df = _cadence_frame(lake, commits)
     # Tables read but without any sync commit still get a row (commits = 0).
     df = df.set_index("table").reindex(read).rename_axis("table").reset_index()
     df["commits"] = df["commits"].fillna(0)
@@ -193,11 +155,11 @@ def sync_cadence(lake, tables=None) -> pd.DataFrame:
     )
 
 
-def gaps_frame(commits: pd.DataFrame) -> pd.DataFrame:
+def gaps_frame(lake, commits: pd.DataFrame) -> pd.DataFrame:
     """The long intervals (``table``, ``start``, ``end``, ``seconds``, ``median_interval_s``)
     in a frame of sync commits as ``sync_commits`` returns it: longer than 3 times the table's
     median interval, quiet or not."""
-    con = local_connection()
+    con = lake.engine.scratch()
     try:
         con.register("sync_commits", commits)
         df = con.sql(
@@ -231,12 +193,8 @@ def waiting_changes(lake, gaps: pd.DataFrame, strict: bool) -> pd.Series:
     out = pd.Series(pd.NA, index=gaps.index, dtype="Int64")
     if gaps.empty:
         return out
-    parts, read = [], []
-    for name in gaps["table"].unique():
-        sql = changes_union_sql(lake, [name], strict)
-        if sql is not None:
-            parts.append(sql)
-            read.append(name)
+    found = per_table(list(gaps["table"].unique()), strict, lambda name: changes_union_sql(lake, [name], True))
+    parts, read = list(found.values()), list(found)
     if not parts:
         return out
     cutoff = gaps["end"] - WAIT_FACTOR * pd.to_timedelta(gaps["median_interval_s"], unit="s")
@@ -278,7 +236,7 @@ def outages(lake, tables: list[str], strict: bool, commits: pd.DataFrame | None 
     has them already)."""
     if commits is None:
         commits, _read = sync_commits(lake, tables, strict)
-    gaps = gaps_frame(commits)
+    gaps = gaps_frame(lake, commits)
     gaps["waiting"] = waiting_changes(lake, gaps, strict)
     if not include_quiet:
         # NA (changes unreadable): kept, as the log alone cannot call the interval quiet.
@@ -322,8 +280,9 @@ def sync_gaps(lake, tables=None, *, outages_only: bool = False) -> pd.DataFrame:
     return outages(lake, names, strict, include_quiet=not outages_only)
 
 
-def freshness(lake, as_of=None, tables=None) -> pd.DataFrame:
-    """How fresh each table is at ``as_of``: one row per table.
+def freshness(lake, tables=None, *, as_of=None) -> pd.DataFrame:
+    """How fresh each table is at ``as_of``, and whether its silence is a quiet hour or a
+    broken sync: one row per table.
 
     ``as_of``: the moment to judge at, a datetime (naive = UTC) or an ISO string. Default: the
     lake's newest commit (the latest commit time over all tables, any operation), never the
@@ -331,40 +290,172 @@ def freshness(lake, as_of=None, tables=None) -> pd.DataFrame:
     shows the lake as it was then. ``tables`` as in ``sync_cadence`` (default: every Dataverse
     and F&O table).
 
-    Columns (method: the Delta log, as ``sync_cadence``):
+    The rule (DEFINITIONS.md, "Cadence, gaps, freshness"): a job that commits only when it has
+    rows leaves a table silent every night and weekend, so silence alone says nothing. A table
+    is stale when
+
+    - changes are known to be waiting (``waiting`` > 0; reason ``waiting_changes``), or
+    - its silence is longer than its own history shows as normal at that hour of the week:
+      ``staleness_s > 2 * normal_silence_s`` (reason ``longer_than_usual``). Twice the longest,
+      not the longest: with a few weeks of history the longest is itself a small sample (a
+      quiet table's work starting later than in the two weeks before is not an outage).
+
+    An outage that starts in the evening looks like the night's silence until it outgrows it:
+    judged at the newest commit, it shows the next morning; judged in hindsight, ``waiting``
+    shows it at once.
+
+    Columns (methods: the sync commits, ``lake.syncs``, for the times; ``lake.changes`` for
+    ``waiting``):
 
     - ``table``: logical table name.
-    - ``last_landed``: time of the last landed change = the time of the latest sync commit at
-      or before ``as_of`` (UTC). The commit time is when Synapse Link / Fabric Link made the
-      rows visible, it is the clock of ``sync_cadence``, and it needs no data file. NaT when
-      no sync commit precedes ``as_of``.
+    - ``last_landed``: time of the latest sync commit at or before ``as_of`` (UTC): when Synapse
+      Link / Fabric Link last made rows visible. NaT when no sync commit precedes ``as_of``.
     - ``as_of``: the moment judged (UTC).
-    - ``staleness_s``: ``as_of - last_landed`` in seconds (float).
+    - ``staleness_s``: the silence, ``as_of - last_landed`` in seconds (float).
     - ``cadence_s``: the table's median interval between sync commits (those at or before
       ``as_of``), in seconds (float); NaN with fewer than two sync commits.
-    - ``stale``: ``staleness_s > 3 * cadence_s`` (nullable boolean; NA when either is
-      unknown).
+    - ``normal_silence_s``: the longest interval between consecutive sync commits (both at or
+      before ``as_of``) that overlaps the UTC hour of the week of ``as_of`` (Monday 00:00-01:00
+      is one such hour, Monday 01:00-02:00 the next ...) in an earlier week, in seconds (float).
+      The interval after the table's first sync commit (the initial load, which may precede
+      the first run of the job by days) is left out. NaN unless the history holds that hour of
+      the week in at least 2 earlier weeks (``MIN_WEEKS``): too little history to know what is
+      usual then.
+    - ``waiting``: changes known to have been waiting at ``as_of`` (count; nullable integer):
+      modified after ``last_landed`` and at least two median intervals before ``as_of`` (a run
+      in between would have landed them: the slack ``sync_gaps`` gives), and landed after
+      ``as_of``. Known only in hindsight: 0 when ``as_of`` is at or after the lake's newest
+      commit (nothing has landed since; ``lake.changes`` is then not read). NA when the
+      table's changes cannot be read (skipped with a warning unless the tables were named) or
+      ``last_landed`` or ``cadence_s`` is unknown.
+    - ``stale``: ``waiting > 0`` or ``staleness_s > 2 * normal_silence_s`` (nullable boolean,
+      three-valued: true when either is true; NA when neither is true and one is unknown).
+    - ``reason``: ``'waiting_changes'`` when ``waiting > 0``, else ``'longer_than_usual'`` when
+      the silence is, else None (a code; sentences are ``kit.present``'s).
 
-    The log cannot tell a stopped sync from a quiet table: a conversion job that commits only
-    when it has rows leaves a table untouched overnight "stale" by this rule in the morning.
-    Read ``stale`` with the time of day, or check ``sync_gaps`` (which does look at the data)
-    once the sync has resumed.
+    Computed in DuckDB over ``lake.syncs`` and ``lake.changes`` (``lake.sql``).
     """
     at = utc_timestamp(lake.as_of) if as_of is None else utc_timestamp(as_of)
     names, strict = _resolve(lake, tables, "freshness")
-    commits, read = sync_commits(lake, names, strict)
-    commits = commits[commits["committed_at"] <= at]
-    cadence = _cadence_frame(commits).set_index("table")
-    rows = []
-    for name in read:
-        last = cadence.at[name, "last_commit"] if name in cadence.index else pd.NaT
-        median = cadence.at[name, "median_interval_s"] if name in cadence.index else float("nan")
-        staleness = (at - pd.Timestamp(last)).total_seconds() if not pd.isna(last) else float("nan")
-        stale = pd.NA if pd.isna(staleness) or pd.isna(median) else bool(staleness > STALE_FACTOR * median)
-        rows.append({"table": name, "last_landed": last, "as_of": at, "staleness_s": staleness, "cadence_s": median, "stale": stale})
-    df = _typed(
-        pd.DataFrame(rows, columns=list(FRESHNESS_COLUMNS)), FRESHNESS_COLUMNS,
-        times=("last_landed", "as_of"), floats=("staleness_s", "cadence_s"),
+    parts = per_table(names, strict, lake.syncs_sql)
+    read = list(parts)
+    if not read:
+        return _freshness_typed(pd.DataFrame(columns=list(FRESHNESS_COLUMNS)))
+    union = "\nunion all\n".join(f'select "table", version, committed_at from ({sql})' for sql in parts.values())
+    df = lake.sql(_freshness_sql(union, tables_values_sql(read), _ts_sql(at))).df()
+    df = df.set_index("table").reindex(read).rename_axis("table").reset_index()
+    df["as_of"] = at
+    newest = utc_timestamp(lake.as_of)
+    if at >= newest:
+        df["waiting"] = pd.array([0 if pd.notna(last) and pd.notna(c) else pd.NA
+                                  for last, c in zip(df["last_landed"], df["cadence_s"])], dtype="Int64")
+    else:
+        df["waiting"] = _waiting_at(lake, df, at, strict)
+    df = _freshness_typed(df)
+    longer = pd.array(df["staleness_s"] > SILENCE_FACTOR * df["normal_silence_s"], dtype="boolean")
+    longer[df["staleness_s"].isna() | df["normal_silence_s"].isna()] = pd.NA
+    waits = pd.array(df["waiting"] > 0, dtype="boolean")
+    df["stale"] = waits | longer
+    df["reason"] = pd.Series([
+        "waiting_changes" if w is True else ("longer_than_usual" if lg is True else None)
+        for w, lg in zip(_flags(waits), _flags(longer))
+    ], index=df.index, dtype="object")
+    return df[list(FRESHNESS_COLUMNS)]
+
+
+def _flags(values) -> list:
+    """A nullable boolean array as a list of True / False / None."""
+    return [None if v is pd.NA else bool(v) for v in values]
+
+
+def _freshness_sql(syncs: str, tables: str, at: str) -> str:
+    """One row per table with a sync commit at or before ``at``: ``last_landed``,
+    ``staleness_s``, ``cadence_s``, ``normal_silence_s`` (see ``freshness``)."""
+    how = "((isodow({x}) - 1) * 24 + hour({x}))"
+    return f"""
+        with syncs as (
+            select "table", version, committed_at from ({syncs}) where committed_at <= {at}
+        ),
+        intervals as (
+            select "table",
+                   lag(committed_at) over w AS previous_at,
+                   committed_at,
+                   row_number() over w AS n
+            from syncs
+            window w as (partition by "table" order by version)
+        ),
+        cadence as (
+            select "table", max(committed_at) AS last_landed,
+                   quantile_cont(epoch(committed_at - previous_at), 0.5) AS cadence_s
+            from intervals
+            group by "table"
+        ),
+        -- every interval after the initial load's, once per UTC hour it overlaps
+        hours as (
+            select i."table", epoch(i.committed_at - i.previous_at) AS seconds, h.hour_start
+            from intervals i,
+                 lateral (select unnest(generate_series(date_trunc('hour', i.previous_at), i.committed_at,
+                                                        interval 1 hour)) AS hour_start) h
+            where i.n > 2 and h.hour_start < i.committed_at
+        ),
+        usual as (
+            select "table", max(seconds) AS longest, count(distinct hour_start) AS weeks
+            from hours
+            where {how.format(x="hour_start")} = {how.format(x=at)}
+              and hour_start < date_trunc('hour', {at})
+            group by "table"
+        )
+        select t."table", c.last_landed,
+               epoch({at} - c.last_landed) AS staleness_s,
+               c.cadence_s,
+               case when u.weeks >= {MIN_WEEKS} then u.longest end AS normal_silence_s
+        from ({tables}) t
+        join cadence c using ("table")
+        left join usual u using ("table")
+    """
+
+
+def _waiting_at(lake, fresh: pd.DataFrame, at: pd.Timestamp, strict: bool) -> pd.Series:
+    """``waiting`` (see ``freshness``) of each row of ``fresh``, counted in DuckDB over
+    ``lake.changes``; NA where unknown."""
+    out = pd.Series(pd.NA, index=fresh.index, dtype="Int64")
+    known = fresh[fresh["last_landed"].notna() & fresh["cadence_s"].notna()]
+    if known.empty:
+        return out
+    found = per_table(list(known["table"]), strict, lambda name: f"select * from ({lake.changes_sql(name)})")
+    if not found:
+        return out
+    rows = ",\n            ".join(
+        f"({literal(name)}, {_ts_sql(known.at[i, 'last_landed'])}, "
+        f"{_ts_sql(at - WAIT_FACTOR * pd.Timedelta(seconds=float(known.at[i, 'cadence_s'])))})"
+        for i, name in zip(known.index, known["table"]) if name in found
     )
+    union = "\nunion all\n".join(found.values())
+    counted = lake.sql(f"""
+        with changes as ({union}),
+        tables("table", last_landed, cutoff) as (values {rows})
+        select t."table", count(c.id) AS waiting
+        from tables t
+        left join changes c
+          on c."table" = t."table"
+         and c.modifiedon > t.last_landed
+         and c.modifiedon <= t.cutoff
+         and c.landed_at > {_ts_sql(at)}
+        group by t."table"
+    """).df().set_index("table")["waiting"]
+    for i, name in zip(fresh.index, fresh["table"]):
+        if name in counted.index:
+            out.at[i] = int(counted[name])
+    return out
+
+
+def _freshness_typed(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.reindex(columns=list(FRESHNESS_COLUMNS))
+    for c in ("last_landed", "as_of"):
+        df[c] = pd.to_datetime(df[c], utc=True).astype("datetime64[us, UTC]")
+    for c in ("staleness_s", "cadence_s", "normal_silence_s"):
+        df[c] = df[c].astype("float64")
+    df["waiting"] = df["waiting"].astype("Int64")
     df["stale"] = df["stale"].astype("boolean")
-    return df
+    df["reason"] = df["reason"].astype("object")
+    return df.reset_index(drop=True)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..engines.sql import quantile, seconds_between
+from .schema import Column, Schema, documented
 from .common import (
     METHOD_LABEL_SQL,
-    SENTINEL_BEFORE_YEAR,
+    unknown_time_sql,
     period_sql,
     periodic_frame,
     tables_values_sql,
@@ -19,25 +21,26 @@ from .common import (
 WITHIN_15M_S = 900
 WITHIN_60M_S = 3600
 
-LATENCY_DTYPES = {
-    "table": "str",
-    "period": "datetime64[us, UTC]",
-    "changes": "int64",
-    "p50_s": "float64",
-    "p90_s": "float64",
-    "p95_s": "float64",
-    "p99_s": "float64",
-    "max_s": "float64",
-    "within_15m": "float64",
-    "within_60m": "float64",
-    "excluded": "int64",
-    "excluded_sentinel": "int64",
-    "excluded_negative": "int64",
-    "method": "str",
-}
+LATENCY = Schema(
+    Column('table', 'str', 'logical table name.'),
+    Column('period', 'datetime64[us, UTC]', 'start of the UTC hour / day / week of the chosen clock. A sentinel ``modifiedon`` (1900-01-01) gives a period of its own (with ``when="modified"``) whose changes are all excluded; a NULL clock gives a NULL period.'),
+    Column('changes', 'int64', 'changes whose latency was measured (the included ones): not excluded below.'),
+    Column('p50_s', 'float64', "seconds: the 50th percentile of the included changes' latency, linear interpolation between closest ranks (DuckDB ``quantile_cont``, numpy's default). NULL when ``changes`` is 0."),
+    Column('p90_s', 'float64', "seconds: the 90th percentile of the included changes' latency, linear interpolation between closest ranks (DuckDB ``quantile_cont``, numpy's default). NULL when ``changes`` is 0."),
+    Column('p95_s', 'float64', "seconds: the 95th percentile of the included changes' latency, linear interpolation between closest ranks (DuckDB ``quantile_cont``, numpy's default). NULL when ``changes`` is 0."),
+    Column('p99_s', 'float64', "seconds: the 99th percentile of the included changes' latency, linear interpolation between closest ranks (DuckDB ``quantile_cont``, numpy's default). NULL when ``changes`` is 0."),
+    Column('max_s', 'float64', 'seconds: the largest included latency.'),
+    Column('within_15m', 'float64', 'fraction 0 to 1: share of the included changes with latency at most 900 s (inclusive). NULL when ``changes`` is 0.'),
+    Column('within_60m', 'float64', 'fraction 0 to 1: share of the included changes with latency at most 3,600 s (inclusive). NULL when ``changes`` is 0.'),
+    Column('excluded', 'int64', 'changes of the period left out of the figures above, never dropped silently: ``excluded_sentinel`` + ``excluded_negative`` + changes whose landing time is unknown (``landed_at`` NULL: a snapshot-only table without ``SinkModifiedOn``).'),
+    Column('excluded_sentinel', 'int64', '``modifiedon`` NULL or a sentinel (at or before 1970-01-01T00:00:00Z: 1970-01-01, 1900-01-01, 0001-01-01).'),
+    Column('excluded_negative', 'int64', 'negative latency (``landed_at`` before ``modifiedon``: clock skew between Dataverse and the lake writer).'),
+    Column('method', 'str', "the method(s) that measured the period's changes (included or excluded), distinct values joined by ``+`` in alphabetical order: ``change_feed`` (exact first landings from the Delta change data feed), ``history`` (first landings from the data files of the commit history), ``snapshot`` (each Id's latest version only; ``landed_at`` = ``SinkModifiedOn``, an upper bound of the first landing, so latencies are upper bounds), or a mix such as ``change_feed+snapshot`` where the feed covers only part of the history."),
+)
 
 
-def sync_latency(lake, tables=None, by: str | None = "day", when: str = "modified", *, methods=None) -> pd.DataFrame:
+@documented(LATENCY)
+def sync_latency(lake, tables=None, *, by: str | None = "day", when: str = "modified", methods=None) -> pd.DataFrame:
     """Sync latency per table and period: how long changes took to land in the lake.
 
     The latency of a change (one landed row version, ``lake.changes``) is ``landed_at -
@@ -66,36 +69,11 @@ def sync_latency(lake, tables=None, by: str | None = "day", when: str = "modifie
     are omitted; with ``by=None`` every analysed table has a row, ``changes`` 0 when it has
     none), sorted by ``table``, ``period`` (NULL last):
 
-    - ``table`` (str): logical table name.
-    - ``period`` (datetime64[us, UTC]): start of the UTC hour / day / week of the chosen clock.
-      A sentinel ``modifiedon`` (1900-01-01) gives a period of its own (with ``when="modified"``)
-      whose changes are all excluded; a NULL clock gives a NULL period.
-    - ``changes`` (int64): changes whose latency was measured (the included ones): not
-      excluded below.
-    - ``p50_s``, ``p90_s``, ``p95_s``, ``p99_s`` (float64, seconds): percentiles of the
-      included changes' latency, linear interpolation between closest ranks (DuckDB
-      ``quantile_cont``, numpy's default). NULL when ``changes`` is 0.
-    - ``max_s`` (float64, seconds): the largest included latency.
-    - ``within_15m``, ``within_60m`` (float64, fraction 0 to 1): share of the included changes
-      with latency at most 900 s / 3,600 s (inclusive). NULL when ``changes`` is 0.
-    - ``excluded`` (int64): changes of the period left out of the figures above, never dropped
-      silently: ``excluded_sentinel`` + ``excluded_negative`` + changes whose landing time is
-      unknown (``landed_at`` NULL: a snapshot-only table without ``SinkModifiedOn``).
-    - ``excluded_sentinel`` (int64): ``modifiedon`` NULL or a sentinel (year before 1901, such
-      as 1900-01-01).
-    - ``excluded_negative`` (int64): negative latency (``landed_at`` before ``modifiedon``:
-      clock skew between Dataverse and the lake writer).
-    - ``method`` (str): the method(s) that measured the period's changes (included or
-      excluded), distinct values joined by ``+`` in alphabetical order: ``change_feed``
-      (exact first landings from the Delta change data feed), ``history`` (first landings
-      from the data files of the commit history), ``snapshot`` (each Id's latest version only;
-      ``landed_at`` = ``SinkModifiedOn``, an upper bound of the first landing, so latencies are
-      upper bounds), or a mix such as ``change_feed+snapshot`` where the feed covers only
-      part of the history.
+    {columns}
 
     Runs in DuckDB on the lake's connection; only the aggregated rows come back.
     """
-    return periodic_frame(lake, tables, by, when, methods, "sync_latency", LATENCY_DTYPES, latency_sql)
+    return periodic_frame(lake, tables, by, when, methods, "sync_latency", LATENCY, latency_sql)
 
 
 def latency_sql(changes: str, names: list[str], by: str | None, clock: str, keep: str) -> str:
@@ -113,22 +91,22 @@ def latency_sql(changes: str, names: list[str], by: str | None, clock: str, keep
                {period}
                method,
                case
-                   when modifiedon is null or year(modifiedon) < {SENTINEL_BEFORE_YEAR} then 'sentinel'
+                   when {unknown_time_sql('modifiedon')} then 'sentinel'
                    when landed_at is null then 'unknown'
                    when landed_at < modifiedon then 'negative'
                    else 'included'
                end AS status,
-               (epoch_us(landed_at) - epoch_us(modifiedon)) / 1e6 AS latency_s
+               {seconds_between('landed_at', 'modifiedon')} AS latency_s
         from changes
         where {keep}
     ),
     per_group as (
         select {group},
                count(*) filter (where status = 'included') AS changes,
-               quantile_cont(latency_s, 0.50) filter (where status = 'included') AS p50_s,
-               quantile_cont(latency_s, 0.90) filter (where status = 'included') AS p90_s,
-               quantile_cont(latency_s, 0.95) filter (where status = 'included') AS p95_s,
-               quantile_cont(latency_s, 0.99) filter (where status = 'included') AS p99_s,
+               {quantile('latency_s', 0.50)} filter (where status = 'included') AS p50_s,
+               {quantile('latency_s', 0.90)} filter (where status = 'included') AS p90_s,
+               {quantile('latency_s', 0.95)} filter (where status = 'included') AS p95_s,
+               {quantile('latency_s', 0.99)} filter (where status = 'included') AS p99_s,
                max(latency_s) filter (where status = 'included') AS max_s,
                count(*) filter (where status = 'included' and latency_s <= {WITHIN_15M_S}) AS n_15m,
                count(*) filter (where status = 'included' and latency_s <= {WITHIN_60M_S}) AS n_60m,

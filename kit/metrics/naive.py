@@ -17,14 +17,11 @@ rows where the two differ, one per row version.
 
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
 
-from .common import SENTINEL_BEFORE_YEAR, select_tables, typed_frame
+from .common import per_table, resolve, typed_frame, unknown_time_sql
 from ..dataverse import latest_version_sql, require_columns
-from ..engines.sql import literal, quote
-from ..errors import KitError
+from ..engines.sql import literal, quantile, quote
 
 NAIVE_COLUMNS = {
     "table": "str",
@@ -66,8 +63,8 @@ def naive_latency(lake, tables=None) -> pd.DataFrame:
     (which must have the columns: ``NotDataverseTableError`` otherwise).
 
     One row per table: ``table``; ``changes`` (row versions compared: current in the
-    snapshot, first landing known from the change feed or the history, ``modifiedon`` after
-    1901 and both latencies >= 0); ``naive_p50_s``, ``naive_p95_s``, ``naive_p99_s`` (seconds,
+    snapshot, first landing known from the change feed or the history, ``modifiedon`` a
+    time, not a sentinel, and both latencies >= 0); ``naive_p50_s``, ``naive_p95_s``, ``naive_p99_s`` (seconds,
     ``SinkModifiedOn - modifiedon``); ``first_p50_s``, ``first_p95_s``, ``first_p99_s``
     (seconds, ``landed_at - modifiedon``); ``relanded`` (rows whose ``SinkModifiedOn`` is more
     than a minute after their first landing: landed again later), ``relanded_share`` (fraction
@@ -103,18 +100,13 @@ def relanded_rows(lake, tables=None) -> pd.DataFrame:
 def _per_table(lake, tables, needed_for: str, build) -> list[str]:
     """``build(name, columns)`` for each analysed table that has the columns both measures
     need; a table without them raises when named, and is skipped with a warning otherwise."""
-    parts = []
-    for name in select_tables(lake, tables, needed_for):
-        source = lake[name]
-        try:
-            cols = require_columns(source.name, source.columns, ("Id", "versionnumber", "modifiedon", "SinkModifiedOn"),
-                                   needed_for)
-            parts.append(build(source.name, cols))
-        except KitError as exc:
-            if tables is not None:
-                raise
-            warnings.warn(f"Skipped table {name!r}: {exc}", stacklevel=3)
-    return parts
+    names, strict = resolve(lake, tables, needed_for)
+
+    def step(name):
+        cols = require_columns(name, lake.columns(name), ("Id", "versionnumber", "modifiedon", "SinkModifiedOn"), needed_for)
+        return build(name, cols)
+
+    return list(per_table(names, strict, step).values())
 
 
 def _pairs_sql(lake, name: str, cols: dict[str, str]) -> str:
@@ -122,7 +114,7 @@ def _pairs_sql(lake, name: str, cols: dict[str, str]) -> str:
     changes = lake.changes_sql(name)
     idc, ver, sink = quote(cols["Id"]), quote(cols["versionnumber"]), quote(cols["SinkModifiedOn"])
     latest = latest_version_sql(
-        lake.view(name), lake[name].columns,
+        lake.view(name), lake.columns(name),
         f"CAST({idc} AS VARCHAR) AS id, CAST({ver} AS BIGINT) AS versionnumber, "
         f"CAST({sink} AS TIMESTAMPTZ) AS sink_modified",
     )
@@ -134,7 +126,7 @@ def _pairs_sql(lake, name: str, cols: dict[str, str]) -> str:
            epoch(s.sink_modified) - epoch(c.modifiedon) AS naive_s,
            c.method
     from snap s join ch c on s.id = c.id and s.versionnumber = c.versionnumber
-    where c.modifiedon >= TIMESTAMPTZ '{SENTINEL_BEFORE_YEAR}-01-01 00:00:00+00'
+    where not {unknown_time_sql('c.modifiedon')}
       and s.sink_modified is not null and c.landed_at is not null
       and epoch(s.sink_modified) - epoch(c.modifiedon) >= 0 and epoch(c.landed_at) - epoch(c.modifiedon) >= 0"""
 
@@ -144,15 +136,15 @@ def _table_sql(lake, name: str, cols: dict[str, str]) -> str:
     return f"""
     select {literal(name)} AS "table",
            count(*) filter (where known) AS changes,
-           quantile_cont(naive_s, 0.5) filter (where known) AS naive_p50_s,
-           quantile_cont(naive_s, 0.95) filter (where known) AS naive_p95_s,
-           quantile_cont(naive_s, 0.99) filter (where known) AS naive_p99_s,
-           quantile_cont(first_s, 0.5) filter (where known) AS first_p50_s,
-           quantile_cont(first_s, 0.95) filter (where known) AS first_p95_s,
-           quantile_cont(first_s, 0.99) filter (where known) AS first_p99_s,
+           {quantile('naive_s', 0.5)} filter (where known) AS naive_p50_s,
+           {quantile('naive_s', 0.95)} filter (where known) AS naive_p95_s,
+           {quantile('naive_s', 0.99)} filter (where known) AS naive_p99_s,
+           {quantile('first_s', 0.5)} filter (where known) AS first_p50_s,
+           {quantile('first_s', 0.95)} filter (where known) AS first_p95_s,
+           {quantile('first_s', 0.99)} filter (where known) AS first_p99_s,
            count(*) filter (where known and {relanded}) AS relanded,
            coalesce(count(*) filter (where known and {relanded}) / nullif(count(*) filter (where known), 0), 0) AS relanded_share,
-           quantile_cont(naive_s, 0.5) filter (where known and {relanded}) AS relanded_naive_p50_s,
-           quantile_cont(first_s, 0.5) filter (where known and {relanded}) AS relanded_first_p50_s,
+           {quantile('naive_s', 0.5)} filter (where known and {relanded}) AS relanded_naive_p50_s,
+           {quantile('first_s', 0.5)} filter (where known and {relanded}) AS relanded_first_p50_s,
            count(*) filter (where not known) AS snapshot_only
     from (select *, method <> 'snapshot' AS known from ({_pairs_sql(lake, name, cols)}))"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .schema import Column, Schema, documented
 from .common import (
     METHOD_LABEL_SQL,
     period_sql,
@@ -11,18 +12,19 @@ from .common import (
     tables_values_sql,
 )
 
-VOLUME_DTYPES = {
-    "table": "str",
-    "period": "datetime64[us, UTC]",
-    "creates": "int64",
-    "updates": "int64",
-    "deletes": "int64",
-    "total": "int64",
-    "method": "str",
-}
+VOLUME = Schema(
+    Column('table', 'str', 'logical table name.'),
+    Column('period', 'datetime64[us, UTC]', 'start of the UTC hour / day / week of the chosen clock. A sentinel ``modifiedon`` (1900-01-01) is counted in its own 1900 period; a NULL clock gives a NULL period (never dropped).'),
+    Column('creates', 'int64', "changes of kind ``create`` (the record's first landed version; from the snapshot alone: ``createdon`` equals ``modifiedon`` to the second)."),
+    Column('updates', 'int64', 'changes of kind ``update``.'),
+    Column('deletes', 'int64', 'changes of kind ``delete`` (the version has IsDelete true: the soft delete Synapse Link lands, not the later purge).'),
+    Column('total', 'int64', '``creates + updates + deletes``, in changes (row versions).'),
+    Column('method', 'str', "the method(s) that measured the period's changes, distinct values joined by ``+`` in alphabetical order: ``change_feed`` (exact, from the Delta change data feed), ``history`` (exact, from the commit history's data files), ``snapshot`` (only each Id's latest version is known, so counts are lower bounds: earlier versions of a record and purged deletes are not seen), or a mix such as ``change_feed+snapshot``."),
+)
 
 
-def change_volume(lake, tables=None, by: str | None = "hour", when: str = "modified", *, methods=None) -> pd.DataFrame:
+@documented(VOLUME)
+def change_volume(lake, tables=None, *, by: str | None = "hour", when: str = "modified", methods=None) -> pd.DataFrame:
     """Changes per table and period, by kind.
 
     A change is one landed row version (``lake.changes``: one row per (``Id``,
@@ -49,25 +51,11 @@ def change_volume(lake, tables=None, by: str | None = "hour", when: str = "modif
     are omitted; with ``by=None`` every analysed table has a row, zeros when it has no
     changes), sorted by ``table``, ``period`` (NULL last):
 
-    - ``table`` (str): logical table name.
-    - ``period`` (datetime64[us, UTC]): start of the UTC hour / day / week of the chosen clock.
-      A sentinel ``modifiedon`` (1900-01-01) is counted in its own 1900 period; a NULL clock
-      gives a NULL period (never dropped).
-    - ``creates`` (int64): changes of kind ``create`` (the record's first landed version; from
-      the snapshot alone: ``createdon`` equals ``modifiedon`` to the second).
-    - ``updates`` (int64): changes of kind ``update``.
-    - ``deletes`` (int64): changes of kind ``delete`` (the version has IsDelete true: the soft
-      delete Synapse Link lands, not the later purge).
-    - ``total`` (int64): ``creates + updates + deletes``, in changes (row versions).
-    - ``method`` (str): the method(s) that measured the period's changes, distinct values
-      joined by ``+`` in alphabetical order: ``change_feed`` (exact, from the Delta change data
-      feed), ``history`` (exact, from the commit history's data files), ``snapshot`` (only each
-      Id's latest version is known, so counts are lower bounds: earlier versions of a record
-      and purged deletes are not seen), or a mix such as ``change_feed+snapshot``.
+    {columns}
 
     Runs in DuckDB on the lake's connection; only the aggregated rows come back.
     """
-    return periodic_frame(lake, tables, by, when, methods, "change_volume", VOLUME_DTYPES, volume_sql)
+    return periodic_frame(lake, tables, by, when, methods, "change_volume", VOLUME, volume_sql)
 
 
 def volume_sql(changes: str, names: list[str], by: str | None, clock: str, keep: str) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..metrics.health import SILENCE_FACTOR
 from ..settings import MONTH_END_DAYS
 
 # -- look ---------------------------------------------------------------------------------------
@@ -705,7 +706,8 @@ def gaps(gaps: pd.DataFrame, tables: list[str] | None = None, start=None, end=No
 
 def freshness(freshness: pd.DataFrame) -> go.Figure:
     """Time since each table's last landed change (``freshness``) beside its stale threshold
-    (3x its median sync interval); stale tables in vermillion."""
+    (twice the longest silence its history shows at that hour of the week; 3x its median sync
+    interval for a frame without ``normal_silence_s``); stale tables in vermillion."""
     title = "Freshness: time since the last landed change"
     if freshness is None or freshness.empty:
         return empty_figure(title)
@@ -714,7 +716,12 @@ def freshness(freshness: pd.DataFrame) -> go.Figure:
         return empty_figure(title)
     stale = df["stale"].fillna(False).astype(bool).to_numpy()
     staleness = df["staleness_s"].to_numpy(dtype="float64")
-    threshold = pd.to_numeric(df["cadence_s"], errors="coerce").to_numpy(dtype="float64") * 3
+    if "normal_silence_s" in df:  # freshness's rule: twice the longest silence at that hour of the week
+        threshold = pd.to_numeric(df["normal_silence_s"], errors="coerce").to_numpy(dtype="float64") * SILENCE_FACTOR
+        marker = "stale after (2x the longest silence at this hour in earlier weeks)"
+    else:
+        threshold = pd.to_numeric(df["cadence_s"], errors="coerce").to_numpy(dtype="float64") * 3
+        marker = "stale after (3x median interval)"
     div, unit = _duration_unit(float(np.nanmax(np.concatenate([staleness, threshold]))))
     fig = go.Figure()
     for flag, name, color in ((False, "fresh", "#0072B2"), (True, "stale", "#D55E00")):
@@ -722,7 +729,7 @@ def freshness(freshness: pd.DataFrame) -> go.Figure:
         if mask.any() or not flag:
             fig.add_trace(go.Bar(y=list(df["table"][mask]), x=staleness[mask] / div, orientation="h", name=name,
                                  marker_color=color, hovertemplate="%{y}: last change landed %{x:,.1f} " + unit + " before as-of<extra></extra>"))
-    fig.add_trace(go.Scatter(y=list(df["table"]), x=threshold / div, mode="markers", name="stale after (3x median interval)",
+    fig.add_trace(go.Scatter(y=list(df["table"]), x=threshold / div, mode="markers", name=marker,
                              marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": "#222222"}},
                              hovertemplate="%{y}: stale after %{x:,.1f} " + unit + "<extra></extra>"))
     _layout(fig, title, height=_bar_height(len(df)), x=f"time since last landed change ({unit})")

@@ -18,7 +18,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..metrics.limits import events_per_window, limits_table
 from ..settings import MONTH_END_DAYS
+from .advice import pattern_reasons
 
 
 class Reading(str):
@@ -447,29 +449,23 @@ def throughput_table(throughput: pd.DataFrame) -> pd.DataFrame:
     return _strings(out)
 
 
-def pattern_table(throughput: pd.DataFrame) -> pd.DataFrame:
-    """The recommended integration pattern per table with its reason (``throughput``)."""
+def pattern_table(throughput: pd.DataFrame, limits=None) -> pd.DataFrame:
+    """The recommended integration pattern per table with its reason (``throughput``, judged
+    against ``limits``: None for ``kit/limits.json``)."""
     if throughput is None or throughput.empty:
         return pd.DataFrame(columns=["table", "pattern", "reason"])
     df = throughput.sort_values(["utilisation", "table"], ascending=[False, True], kind="stable", na_position="last")
-    return _strings(pd.DataFrame({"table": df["table"], "pattern": df["pattern"].fillna(""), "reason": df["reason"].fillna("")}))
+    return _strings(pd.DataFrame({"table": df["table"], "pattern": df["pattern"].fillna(""),
+                                  "reason": pattern_reasons(df, limits)}))
 
 
 def burst_ceilings(limits=None, window_seconds: int = 300, actions_per_record: float = 5,
                    applies_to: str = "Power Automate") -> list[tuple[str, float]]:
     """The published limits over ``window_seconds`` that constrain ``applies_to``, as
-    ``(label, events per window)``: the figure divided by what one change costs."""
-    from ..metrics.throughput import load_limits
-
-    out = []
-    for e in load_limits(limits):
-        if int(e["window_seconds"]) != int(window_seconds) or applies_to not in e.get("applies_to", []):
-            continue
-        cost = float(actions_per_record) if e["cost_per_event"] == "actions_per_record" else float(e["cost_per_event"])
-        events = float(e["figure"]) / cost
-        label = f"{e.get('label', e['name'])}: {events:,.0f} events"
-        out.append((label, events))
-    return sorted(out, key=lambda x: x[1])
+    ``(label, events per window)``: the figure divided by what one change costs
+    (``kit.metrics.limits.events_per_window``)."""
+    return [(f"{e.get('label', e['name'])}: {events:,.0f} events", events)
+            for e, events in events_per_window(limits, window_seconds, actions_per_record, applies_to)]
 
 
 @_reading
@@ -567,17 +563,34 @@ def gaps_table(gaps: pd.DataFrame) -> pd.DataFrame:
     }))
 
 
+_STALE_STATUS = {"waiting_changes": "STALE: changes waiting", "longer_than_usual": "STALE: silent longer than usual"}
+
+
+def _fresh_status(stale, reason) -> str:
+    if _missing(stale):
+        return "too little history"
+    if not stale:
+        return "fresh"
+    return _STALE_STATUS.get(None if _missing(reason) else reason, "STALE")
+
+
 def freshness_table(freshness: pd.DataFrame) -> pd.DataFrame:
     if freshness is None or freshness.empty:
         return pd.DataFrame(columns=["table", "last landed", "staleness", "status"])
     df = freshness.sort_values(["staleness_s", "table"], ascending=[False, True], kind="stable", na_position="last")
-    return _strings(pd.DataFrame({
+    reasons = df["reason"] if "reason" in df else pd.Series(None, index=df.index, dtype="object")
+    out = {
         "table": df["table"],
         "last landed": df["last_landed"].map(fmt_time),
         "staleness": df["staleness_s"].map(fmt_duration),
         "usual interval": df["cadence_s"].map(fmt_duration),
-        "status": df["stale"].map(lambda s: "" if _missing(s) else ("STALE" if s else "fresh")),
-    }))
+    }
+    if "normal_silence_s" in df:
+        out["longest usual silence at this hour"] = df["normal_silence_s"].map(fmt_duration)
+    if "waiting" in df:
+        out["changes waiting"] = df["waiting"].map(fmt_int)
+    out["status"] = [_fresh_status(s, r) for s, r in zip(df["stale"], reasons)]
+    return _strings(pd.DataFrame(out))
 
 
 @_reading
@@ -603,13 +616,32 @@ def read_health(cadence: pd.DataFrame, gaps: pd.DataFrame, freshness: pd.DataFra
         if same > 1:
             parts.append(f"{same} tables stopped at the same time: a Synapse Link (or Spark pool) outage, not a table problem.")
     if freshness is not None and not freshness.empty:
-        stale = freshness[freshness["stale"].fillna(False).astype(bool)]
-        if stale.empty:
-            parts.append(f"At {fmt_time(freshness['as_of'].iloc[0])} every table is fresh (last change within three usual intervals).")
-        else:
-            parts.append(f"Stale at {fmt_time(freshness['as_of'].iloc[0])}: {_join(list(stale['table']))}: check the link's "
-                         "status for these tables before trusting today's numbers.")
+        parts.append(_read_freshness(freshness))
     return " ".join(parts)
+
+
+def _read_freshness(freshness: pd.DataFrame) -> str:
+    """Which tables are stale and why (``freshness``'s ``reason``); nothing alarming when every
+    silence is one the table's history shows as usual for that hour of the week."""
+    at = fmt_time(freshness["as_of"].iloc[0])
+    stale = freshness[freshness["stale"].fillna(False).astype(bool)]
+    if stale.empty:
+        if freshness["stale"].isna().all():
+            return f"At {at} there is too little history to tell a quiet hour from a stopped sync."
+        return (f"At {at} no table is stale: every table's silence is within what its own history shows "
+                "for that hour of the week (quiet nights and weekends included).")
+    reasons = stale["reason"] if "reason" in stale else pd.Series("", index=stale.index)
+    waiting = stale[reasons == "waiting_changes"]
+    longer = stale[reasons != "waiting_changes"]
+    out = []
+    if not waiting.empty:
+        count = int(waiting["waiting"].sum()) if "waiting" in waiting else 0
+        out.append(f"At {at} the sync had stalled for {_join(list(waiting['table']))}: {_plural(count, 'change')} "
+                   "modified well before then landed only later.")
+    if not longer.empty:
+        out.append(f"At {at} {_join(list(longer['table']))} had been silent longer than their history shows for that "
+                   "hour of the week: check the link's status for these tables before trusting today's numbers.")
+    return " ".join(out)
 
 
 def anomalies_table(anomalies: pd.DataFrame, top: int = 10) -> pd.DataFrame:
@@ -666,30 +698,6 @@ def read_anomalies(anomalies: pd.DataFrame) -> str:
 
 
 # -- the observed window -------------------------------------------------------------------------
-def observed_window(lake) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """(start, end) of what the lake observed as it happened: from the earliest first commit
-    of its Dataverse / F&O tables (the initial load) to the lake's newest commit (``as_of``).
-
-    Changes modified before the start reached the lake in the initial load, as a backlog that
-    keeps only each record's latest version, often years of it; per-period charts read better
-    without them (``in_window``). None when no table has a commit."""
-    from ..errors import KitError
-
-    firsts = []
-    for name in lake.table_names:
-        try:
-            if lake.kind(name) not in ("dataverse", "finance_operations"):
-                continue
-            h = lake.history(name)
-        except KitError:
-            continue
-        if not h.empty:
-            firsts.append(pd.Timestamp(h["committed_at"].min()))
-    if not firsts:
-        return None
-    return min(firsts), pd.Timestamp(lake.as_of)
-
-
 def in_window(df: pd.DataFrame, window, column: str = "period") -> pd.DataFrame:
     """The rows of a per-period frame whose period starts inside ``window`` = (start, end)
     (``observed_window``): a period that starts before the initial load is left out, so a
@@ -702,36 +710,6 @@ def in_window(df: pd.DataFrame, window, column: str = "period") -> pd.DataFrame:
 
 
 # -- helpers the notebooks and the report share ----------------------------------------------------
-def analysed_tables(lake) -> list[str]:
-    """The lake's Dataverse and F&O tables (those the analyses run on by default), sorted."""
-    from ..errors import KitError
-
-    out = []
-    for name in lake.table_names:
-        try:
-            if lake.kind(name) in ("dataverse", "finance_operations"):
-                out.append(name)
-        except KitError:
-            continue
-    return out
-
-
-def commit_history(lake, tables=None) -> pd.DataFrame | None:
-    """``lake.history(t)`` of every readable table (or of ``tables``), concatenated with a
-    ``table`` column; None when no table has a commit."""
-    from ..errors import KitError
-
-    frames = []
-    for name in (tables if tables is not None else lake.table_names):
-        try:
-            h = lake.history(name)
-        except KitError:
-            continue
-        if not h.empty:
-            frames.append(h.assign(table=name))
-    return pd.concat(frames, ignore_index=True) if frames else None
-
-
 def busiest_table(volume: pd.DataFrame) -> str | None:
     """The table with the most changes in a ``change_volume`` frame."""
     if volume is None or volume.empty:
@@ -768,8 +746,6 @@ def most_flagged(anomalies: pd.DataFrame) -> str | None:
 
 def published_limits(limits=None) -> pd.DataFrame:
     """The limits ``kit.throughput`` checks (``kit/limits.json`` or ``limits``), for reading."""
-    from ..metrics.throughput import limits_table
-
     lim = limits_table(limits)
     windows = {1: "1 s", 300: "5 min", 3600: "1 h", 86400: "24 h"}
     return _strings(pd.DataFrame({
@@ -782,24 +758,21 @@ def published_limits(limits=None) -> pd.DataFrame:
     }))
 
 
-def coverage_table(lake, tables=None) -> pd.DataFrame:
-    """Per analysed table, how ``lake.changes`` knows its changes (``lake.coverage``): the
-    method, from which commit every landed row version is known, and what is known before."""
-    from ..errors import KitError
-
+def coverage_table(coverages: pd.DataFrame) -> pd.DataFrame:
+    """``lake.coverages()`` for reading: per analysed table, how ``lake.changes`` knows its
+    changes: the method, from which commit every landed row version is known, and what is known
+    before."""
     rows = []
-    for name in (tables if tables is not None else analysed_tables(lake)):
-        try:
-            c = lake.coverage(name)
-        except KitError as exc:
-            rows.append({"table": name, "method": "unreadable", "every version known from": "", "before that": str(exc)})
+    for c in coverages.to_dict("records"):
+        if c["method"] == "unreadable":
+            rows.append({"table": c["table"], "method": "unreadable", "every version known from": "", "before that": c["error"]})
             continue
-        if c.complete:
+        if c["complete"]:
             since, before = "the first commit", ""
-        elif c.feed_from_time is not None:
-            since, before = fmt_time(c.feed_from_time), "each record's latest version only (snapshot)"
+        elif not _missing(c["feed_from_time"]):
+            since, before = fmt_time(c["feed_from_time"]), "each record's latest version only (snapshot)"
         else:
             since, before = "never", "each record's latest version only (snapshot)"
-        rows.append({"table": name, "method": c.method.replace("_", " "), "every version known from": since,
+        rows.append({"table": c["table"], "method": c["method"].replace("_", " "), "every version known from": since,
                      "before that": before})
     return _strings(pd.DataFrame(rows, columns=["table", "method", "every version known from", "before that"]))

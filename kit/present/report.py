@@ -1,7 +1,5 @@
-"""The shareable report: one self-contained HTML file with every chart and key table.
-
-    python -m kit report [LAKE] -o report.html
-    kit.report.write_report(lake, "report.html")
+"""The shareable report's page: one self-contained HTML file with every chart and key table,
+laid out from the analyses' results (``kit.report`` runs them; this module never sees a lake).
 
 Sections mirror the notebooks: 1 inventory, 2 sync latency, 3 change volumes, 4 throughput and
 thresholds, 5 sync health. plotly.js is inlined once in the page head, so the file opens
@@ -12,9 +10,7 @@ same file byte for byte. The lake's location is shown with any credential in it 
 from __future__ import annotations
 
 import html
-import os
 import re
-import warnings
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -34,74 +30,6 @@ class Section:
     title: str
     intro: str
     blocks: list = field(default_factory=list)  # ("p", text) | ("chart", fig) | ("table", caption, df)
-
-
-# -- data ----------------------------------------------------------------------------------------
-def collect(lake) -> dict:
-    """Run every analysis the report shows, once. Warnings (skipped tables...) are kept as
-    notes for the report instead of being printed."""
-    from ..metrics.anomalies import anomalies
-    from ..metrics.health import freshness, sync_cadence, sync_gaps
-    from ..metrics.latency import sync_latency
-    from ..metrics.naive import naive_latency, relanded_rows
-    from ..metrics.throughput import daily_volume, limits_table, throughput
-    from ..metrics.volume import change_volume
-
-    data: dict = {"notes": []}
-
-    def run(key, func, *args, **kwargs):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                data[key] = func(*args, **kwargs)
-            except KitError as exc:
-                data[key] = None
-                data["notes"].append(f"{key}: {exc}")
-        for w in caught:
-            msg = str(w.message)
-            if msg not in data["notes"]:
-                data["notes"].append(msg)
-
-    run("tables", lake.tables)
-    try:
-        data["as_of"] = lake.as_of
-    except KitError:
-        data["as_of"] = None
-    data["history"] = readings.commit_history(lake)
-    data["window"] = readings.observed_window(lake)
-    run("coverage", readings.coverage_table, lake)
-    run("latency", sync_latency, lake, by=None)
-    run("latency_day", sync_latency, lake, by="day")
-    run("naive", naive_latency, lake)
-    run("relanded", relanded_rows, lake)
-    run("volume_day", change_volume, lake, by="day")
-    run("volume_hour", change_volume, lake, by="hour")
-    run("throughput", throughput, lake)
-    run("daily", daily_volume, lake)
-    run("limits", limits_table)
-    run("cadence", sync_cadence, lake)
-    run("gaps", sync_gaps, lake, outages_only=True)
-    run("freshness", freshness, lake)
-    run("anomalies", anomalies, lake, metric="volume")
-    run("anomalies_latency", anomalies, lake, metric="latency")
-    for key in ("latency_day", "volume_day", "volume_hour", "daily"):
-        data[key] = readings.in_window(data[key], data["window"])
-    return data
-
-
-def display_location(lake) -> str:
-    """The lake's location for people: credentials masked; a local folder relative to the
-    current directory when it is inside it."""
-    storage = getattr(lake, "storage", None)
-    where = storage.display if storage is not None else str(lake.location)
-    if storage is not None and not storage.remote:
-        try:
-            rel = os.path.relpath(where)
-            if not rel.startswith(".."):
-                return rel
-        except ValueError:
-            pass
-    return where
 
 
 # -- sections ------------------------------------------------------------------------------------
@@ -274,11 +202,10 @@ def at_a_glance(data: dict) -> list[str]:
     ]
 
 
-def render(lake, data: dict | None = None) -> str:
-    """The report's HTML as a string."""
-    data = collect(lake) if data is None else data
+def render(data: dict, location: str) -> str:
+    """The report's HTML as a string, from the analyses' results (``kit.report.collect``) and
+    the lake's location as shown to people (credentials masked)."""
     sections = build_sections(data)
-    location = display_location(lake)
     as_of = readings.fmt_time(data.get("as_of")) or "unknown"
     body = []
     n_chart = 0
@@ -331,19 +258,3 @@ actions per record.</footer>
 </body>
 </html>
 """
-
-
-def write_report(lake, path) -> str:
-    """Write the report of ``lake`` (a ``kit.Lake`` or a location) to ``path``; return the
-    path written."""
-    if not hasattr(lake, "tables"):
-        from ..lake import open_lake
-
-        lake = open_lake(lake)
-    text = render(lake)
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    return path

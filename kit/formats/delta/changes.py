@@ -27,33 +27,19 @@ which version and time the feed is complete.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import pyarrow as pa
 
 from ...dataverse import column_map, is_deleted_sql, latest_version_sql, require_columns
 from ...engines.sql import literal, quote
+from ..base import CHANGE_COLUMNS, Coverage
 from .source import DeltaSource, FeedFactory
-
-CHANGE_COLUMNS = ("table", "id", "versionnumber", "change", "modifiedon", "landed_at", "landings", "method")
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """How far back ``changes()`` is exact for a table."""
-
-    table: str
-    method: str  # change_feed | history | snapshot
-    feed_from_version: int | None
-    feed_from_time: datetime | None
-    complete: bool  # True when every landed version is known, back to the table's creation
-    note: str
-
 
 def coverage(source: DeltaSource) -> Coverage:
     """Which method ``changes()`` uses for a table, and from when it is exact."""
     commits = source.commits
+    observed = commits[0].committed_at if commits else None
     start = source.feed_start
     if start is not None:
         at = next(c.committed_at for c in commits if c.version == start)
@@ -64,13 +50,14 @@ def coverage(source: DeltaSource) -> Coverage:
             else f"change data feed complete from version {start} ({at:%Y-%m-%d %H:%M} UTC); "
             "older versions are known only from the snapshot (latest version per Id)"
         )
-        return Coverage(source.name, "change_feed", start, at, complete, note)
+        return Coverage(source.name, "change_feed", start, at, complete, note, observed)
     if _history_files(source) is not None:
-        return Coverage(source.name, "history", None, None, True, "no change feed: first landings from the commit history's data files")
+        return Coverage(source.name, "history", None, None, True,
+                        "no change feed: first landings from the commit history's data files", observed)
     reason = "the change data feed is off" if not source.change_feed_enabled else "the change feed's files are gone"
     return Coverage(
         source.name, "snapshot", None, None, False,
-        f"{reason} and old data files were vacuumed: only each Id's latest version is known",
+        f"{reason} and old data files were vacuumed: only each Id's latest version is known", observed,
     )
 
 

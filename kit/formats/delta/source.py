@@ -287,12 +287,15 @@ class DeltaSource:
         """deltalake's pyarrow dataset with INT96 timestamps read as microseconds; None when
         deltalake refuses the table's reader features (then its scan reads it)."""
         import pyarrow.dataset as pds
+        from deltalake.exceptions import DeltaProtocolError
 
         options = pds.ParquetReadOptions(coerce_int96_timestamp_unit="us")
         try:
             return self.table.to_pyarrow_dataset(parquet_read_options=options)
+        except DeltaProtocolError:
+            return None
         except Exception as exc:
-            if "reader features" in str(exc) or type(exc).__name__ == "DeltaProtocolError":
+            if "reader features" in str(exc):
                 return None
             raise
 
@@ -472,6 +475,24 @@ class DeltaSource:
         for col in METRIC_NAMES:
             df[col] = df[col].astype("Int64")
         return df
+
+    # -- the relations the layers above see (formats.base.TableSource) -------------------------
+    def changes_sql(self, con, view: str) -> str:
+        """SQL of the ``changes`` relation (``formats.delta.changes``)."""
+        from .changes import changes_sql
+
+        return changes_sql(con, self, view)
+
+    def coverage(self):
+        from .changes import coverage
+
+        return coverage(self)
+
+    def syncs(self) -> list[dict]:
+        """The sync commits (``formats.delta.syncs``), oldest first."""
+        from .syncs import sync_rows
+
+        return sync_rows(self.commits)
 
     # -- change data feed ---------------------------------------------------------------------
     @cached_property
