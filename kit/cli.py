@@ -344,8 +344,8 @@ def main(argv: list[str] | None = None) -> None:
         warnings.simplefilter("always")
         try:
             code = run(argv)
-        except KitError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        except KitError as exc:  # one line, whatever the message holds, credentials masked
+            print(f"error: {redact(' '.join(str(exc).split()), (storage_options_from_env() or {}).values())}", file=sys.stderr)
             code = 2
         except BrokenPipeError:  # the reader of our output (head, less) went away
             code = 0
@@ -355,6 +355,6 @@ def main(argv: list[str] | None = None) -> None:
             text = redact(" ".join(str(exc).split()), (storage_options_from_env() or {}).values())
             print(f"error: {type(exc).__name__}: {text[:500]}", file=sys.stderr)
             code = 2
-    for message in dict.fromkeys(str(w.message) for w in caught):  # each note once
-        print(f"note: {message}", file=sys.stderr)
+    for message in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):  # each note once
+        print(f"note: {redact(message, (storage_options_from_env() or {}).values())}", file=sys.stderr)
     sys.exit(code)

@@ -18,7 +18,7 @@ import pandas as pd
 from .dataverse import fno_sql, is_deleted_sql, labels_sql, live_sql, require_columns, table_kind
 from .engines.sql import quote
 from .formats.delta.errors import translate_error
-from .formats.delta.source import DeltaSource
+from .formats.delta.source import DeltaSource, prefetch
 from .engines.duckdb import DuckDBEngine
 from .errors import KitError, SkippedTableWarning, TableNotFoundError
 from .formats.base import SYNC_COLUMNS, Coverage
@@ -183,6 +183,7 @@ class Lake:
         unreadable: one bad table does not stop the others).
         """
         rows = []
+        prefetch(self._sources[n] for n in self.table_names)  # remote tables: in parallel
         for name in self.table_names:
             source = self._sources[name]
             row = {k: None for k in TABLE_COLUMNS}
@@ -210,8 +211,7 @@ class Lake:
             "change_feed": source.change_feed_enabled,
             "reader_features": ",".join(source.reader_features) or None,
         })
-        commits = source.commits
-        out["last_commit"] = commits[-1].committed_at if commits else None
+        out["last_commit"] = source.last_commit.committed_at  # reads one commit file, not all
         view = quote(self.view(source.name))
         try:  # a corrupt data file surfaces only when DuckDB reads it
             if kind in ("dataverse", "finance_operations"):
@@ -342,7 +342,10 @@ class Lake:
         cached = self._changes_tables.get(source.name)
         if cached is not None:
             return f"select * from {quote(cached)}"
-        sql = source.changes_sql(self._con, self.view(source.name))
+        try:
+            sql = source.changes_sql(self._con, self.view(source.name))
+        except duckdb.Error as exc:  # a file lost under the reader: this table fails, not the run
+            raise translate_error(source.name, exc, self.storage.secrets()) from None
         if not self._cache_changes:
             return sql
         cached = f"__kit_changes_{len(self._changes_tables)}"
@@ -451,6 +454,7 @@ class Lake:
                     chosen.append(name)
                 elif kind == "other":
                     skipped.append(name)
+            self.storage.check_available()  # storage gone: the analysis fails, not table by table
             if skipped:
                 warnings.warn(
                     f"Skipped tables without the Dataverse columns {', '.join(needed)}: {', '.join(skipped)}",

@@ -238,5 +238,5 @@ def test_sas_token_in_the_uri_moves_into_the_options():
     token = "sv=2024-05-04&sig=SECRETSIGNATURE123"
     storage = Storage(f"abfss://c@acct.dfs.core.windows.net/lake?{token}")
     assert storage.join("deltalake", "account_partitioned") == "abfss://c@acct.dfs.core.windows.net/lake/deltalake/account_partitioned"
-    assert storage.storage_options == {"azure_storage_sas_token": token}
+    assert storage.storage_options["azure_storage_sas_token"] == token
     assert "SECRETSIGNATURE123" not in repr(storage)

@@ -51,14 +51,10 @@ def _is_delta(storage: Storage, uri: str) -> bool:
 
 
 def _children(storage: Storage, uri: str, layout: str, check_delta: bool) -> list[TableLocation]:
-    found = []
-    for name in storage.list_dirs(uri):
-        if name.startswith((".", "_")):
-            continue
-        child = uri.rstrip("/") + "/" + name
-        if check_delta and not _is_delta(storage, child):
-            continue
-        found.append(TableLocation(logical_name(name), child, layout, name))
+    names = [n for n in storage.list_dirs(uri) if not n.startswith((".", "_"))]
+    found = [TableLocation(logical_name(n), uri.rstrip("/") + "/" + n, layout, n) for n in names]
+    if check_delta:  # remotely one request per folder: made in parallel
+        found = [loc for loc, ok in zip(found, storage.map(lambda loc: _is_delta(storage, loc.uri), found)) if ok]
     return found
 
 
@@ -84,11 +80,14 @@ def discover(storage: Storage) -> Discovery:
         elif root.split("/")[-1].lower() == "tables":
             fabric_root = root
         if fabric_root:
-            for loc in _children(storage, fabric_root, "fabric", False):
-                if _is_delta(storage, loc.uri):
-                    tables.append(loc)
-                else:  # a lakehouse with schemas: Tables/<schema>/<table>/
-                    tables += _children(storage, loc.uri, "fabric", True)
+            candidates = _children(storage, fabric_root, "fabric", False)
+            is_table = storage.map(lambda loc: _is_delta(storage, loc.uri), candidates)
+            schemas = [loc for loc, ok in zip(candidates, is_table) if not ok]
+            # a lakehouse with schemas: Tables/<schema>/<table>/
+            nested = dict(zip([s.uri for s in schemas], storage.map(
+                lambda loc: _children(storage, loc.uri, "fabric", True), schemas)))
+            for loc, ok in zip(candidates, is_table):
+                tables += [loc] if ok else nested[loc.uri]
         if not tables:
             # The 'deltalake' folder of a Synapse Link container, opened directly, is still that
             # layout; any other folder holds plain Delta tables.

@@ -34,7 +34,7 @@ from ...engines.sql import literal, quote
 from ...errors import UnreadableTableError
 from ...storage import Storage
 from ..discovery import TableLocation
-from .errors import translate_error
+from .errors import broken_checkpoint, percent_in_path, translate_error
 from .log import COMMIT_FILE, METRIC_NAMES, Commit, commit_metrics, feed_enabled_from, parse_commit
 
 _SCAN_FEATURES = {
@@ -95,6 +95,7 @@ class DeltaSource:
 
     # -- opening ------------------------------------------------------------------------------
     def _fail(self, exc: BaseException) -> UnreadableTableError:
+        self.storage.observe(exc)  # a storage that stopped answering is not asked again
         return translate_error(self.name, exc, self.storage.secrets())
 
     @cached_property
@@ -102,12 +103,17 @@ class DeltaSource:
         """The deltalake ``DeltaTable`` at its latest version."""
         from deltalake import DeltaTable
 
+        self.storage.check_available()
         try:
             dt = DeltaTable(self.uri, storage_options=self.storage.storage_options or None)
         except Exception as exc:
             error = self._fail(exc)
             if "not valid JSON" in str(error):
                 error = self._corrupt_commit() or error
+            elif "checkpoint cannot be read" in str(error):
+                error = broken_checkpoint(self) or error
+            elif "is missing" in str(error):
+                error = percent_in_path(self) or error
             raise error from None
         return dt
 
@@ -222,18 +228,18 @@ class DeltaSource:
 
     def check_files_exist(self) -> None:
         """UnreadableTableError naming the first data file of the snapshot that is missing
-        (local tables only: a remote check would cost one request per file)."""
-        if self.storage.remote:
+        (remotely: one listing per partition folder)."""
+        if self.__dict__.get("_files_checked"):
             return
-        for uri in self.file_uris:
-            if not self.storage.exists(uri):
-                raise UnreadableTableError(
-                    self.name,
-                    f"the data file {uri.split('/')[-1]!r} named by the log is missing "
-                    f"(in {uri.rsplit('/', 1)[0]!r}).",
-                    advice="The table was vacuumed or copied incompletely; restore the file "
-                    "or copy the table again.",
-                )
+        for uri in self.storage.missing(self.file_uris)[:1]:
+            raise UnreadableTableError(
+                self.name,
+                f"the data file {uri.split('/')[-1]!r} named by the log is missing "
+                f"(in {uri.rsplit('/', 1)[0]!r}).",
+                advice="The table was vacuumed or copied incompletely; restore the file "
+                "or copy the table again.",
+            )
+        self._files_checked = True
 
     @property
     def files(self) -> int:
@@ -416,11 +422,35 @@ class DeltaSource:
                 f"its log folder {log!r} holds no commit files.",
                 advice="Point the kit at a Delta table folder (one with _delta_log/ and commits).",
             )
-        commits = []
-        for version, name, mtime in sorted(entries):
-            raw = self.storage.read_bytes(log + "/" + name)
-            commits.append(parse_commit(self.name, version, raw, mtime))
-        return commits
+        entries.sort()
+        raws = self.storage.read_many([log + "/" + name for _v, name, _m in entries])
+        return [parse_commit(self.name, v, raw, mtime) for (v, _n, mtime), raw in zip(entries, raws)]
+
+    @cached_property
+    def last_commit(self) -> Commit:
+        """The latest commit, reading only its own file (``commits`` reads them all)."""
+        if "commits" in self.__dict__:
+            return self.commits[-1]
+        log = self.uri.rstrip("/") + "/_delta_log"
+        version = self.version  # opens the table: a log deltalake refuses must not look fine
+        uri = f"{log}/{version:020d}.json"
+        try:  # the latest commit file by name: no listing of a log that may hold thousands
+            raw = self.storage.read_bytes(uri)
+            commit = parse_commit(self.name, version, raw, 0.0)
+            if commit.timestamp_source == "file_mtime":  # only then is the file's time needed
+                commit = parse_commit(self.name, version, raw, self.storage.mtime(uri))
+            return commit
+        except FileNotFoundError:
+            pass
+        entries = [
+            (int(m.group(1)), name, mtime)
+            for name, _size, mtime in self.storage.list_files(log)
+            if (m := COMMIT_FILE.match(name))
+        ]
+        if not entries:
+            return self.commits[-1]  # raises the error naming the empty log
+        version, name, mtime = max(entries)
+        return parse_commit(self.name, version, self.storage.read_bytes(log + "/" + name), mtime)
 
     def history(self):
         """One row per commit; see ``Lake.history`` for the columns."""
@@ -504,6 +534,24 @@ class DeltaSource:
             )
         except Exception as exc:
             raise self._fail(exc) from None
+
+
+def prefetch(sources) -> None:
+    """Open remote tables in parallel (log, latest commit, snapshot files, the missing-file
+    check) before they are used one by one: each step waits on the network, not the CPU.
+    Errors are left for the caller's own pass over the tables, which meets and reports them."""
+    sources = list(sources)
+    if len(sources) < 2 or not sources[0].storage.remote:
+        return
+
+    def one(source):
+        try:
+            source.table, source.last_commit, source.add_actions, source.read_path  # noqa: B018
+            source.check_files_exist()
+        except Exception:  # noqa: BLE001 - reported by the caller's pass
+            pass
+
+    sources[0].storage.map(one, sources)
 
 
 class ScanFactory:
