@@ -201,7 +201,7 @@ def test_freshness_default_as_of_is_the_lakes_newest_commit(lake):
 
 def test_freshness_at_an_explicit_moment(lake):
     # At 06:30 account's syncs so far are 0..4 h: last 04:00, 9000 s, median 3600: 9000 < 10800.
-    df = freshness(lake, "2026-01-05 06:30", tables=["account", "contact"])
+    df = freshness(lake, as_of="2026-01-05 06:30", tables=["account", "contact"])
     account, contact = row(df, "account"), row(df, "contact")
     assert account["as_of"] == pd.Timestamp(t(5, 6, 30))
     assert (account["last_landed"], account["staleness_s"], account["cadence_s"]) == (pd.Timestamp(t(5, 4)), 9000.0, 3600.0)
@@ -210,15 +210,15 @@ def test_freshness_at_an_explicit_moment(lake):
     assert (contact["last_landed"], contact["staleness_s"], contact["cadence_s"]) == (pd.Timestamp(t(5, 6)), 1800.0, 7200.0)
     assert bool(contact["stale"]) is False
     # At 08:00 (a naive datetime is UTC) the hole is 4 h old: 14400 > 10800 -> stale.
-    later = row(freshness(lake, datetime(2026, 1, 5, 8), tables="account"), "account")
+    later = row(freshness(lake, as_of=datetime(2026, 1, 5, 8), tables="account"), "account")
     assert (later["staleness_s"], bool(later["stale"])) == (14400.0, True)
     # A tz-aware string in another zone is converted to UTC: 09:00+01:00 = 08:00 UTC.
-    other_zone = row(freshness(lake, "2026-01-05T09:00:00+01:00", tables="account"), "account")
+    other_zone = row(freshness(lake, as_of="2026-01-05T09:00:00+01:00", tables="account"), "account")
     assert other_zone["as_of"] == pd.Timestamp(t(5, 8))
 
 
 def test_freshness_before_any_sync(lake):
-    r = row(freshness(lake, t(4, 12), tables="account"), "account")
+    r = row(freshness(lake, as_of=t(4, 12), tables="account"), "account")
     assert pd.isna(r["last_landed"]) and math.isnan(r["staleness_s"]) and pd.isna(r["stale"])
 
 

@@ -59,7 +59,7 @@ def all_gaps(lake):
 
 @pytest.fixture(scope="module")
 def latency_anomalies(lake):
-    return quietly(anomalies, lake, "latency")
+    return quietly(anomalies, lake, metric="latency")
 
 
 def interval_s(truth, table: str) -> float:
@@ -159,7 +159,7 @@ def test_latency_anomalies_do_not_flood(truth, latency_anomalies):
 
 
 def test_volume_anomalies_do_not_flood(truth, lake):
-    df = quietly(anomalies, lake, "volume")
+    df = quietly(anomalies, lake, metric="volume")
     busy = truth.get("busy_table") or {}
     expected = pd.Series(False, index=df.index)
     if busy.get("peak_day"):
