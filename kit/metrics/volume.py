@@ -41,7 +41,7 @@ def change_volume(lake, tables=None, *, by: str | None = "hour", when: str = "mo
         ``modifiedon``, what an integration sees) or ``"landed"`` (``landed_at``, the first
         landing in the lake).
     methods : keep only the changes measured by these methods (``"change_feed"``,
-        ``"history"``, ``"snapshot"``, or a list); None keeps all.
+        ``"add_diff"``, ``"snapshot"``, or a list); None keeps all.
 
     Returns
     -------
@@ -61,7 +61,7 @@ def change_volume(lake, tables=None, *, by: str | None = "hour", when: str = "mo
     - ``total`` (int64): ``creates + updates + deletes``, in changes (row versions).
     - ``method`` (str): the method(s) that measured the period's changes, distinct values
       joined by ``+`` in alphabetical order: ``change_feed`` (exact, from the Delta change data
-      feed), ``history`` (exact, from the commit history's data files), ``snapshot`` (only each
+      feed), ``add_diff`` (exact, from the files each commit added), ``snapshot`` (only each
       Id's latest version is known, so counts are lower bounds: earlier versions of a record
       and purged deletes are not seen), or a mix such as ``change_feed+snapshot``.
 

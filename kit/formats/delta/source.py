@@ -35,7 +35,7 @@ from ...errors import UnreadableTableError
 from ...storage import Storage
 from ..discovery import TableLocation
 from .errors import translate_error
-from .log import COMMIT_FILE, METRIC_NAMES, Commit, commit_metrics, feed_enabled_from, parse_commit
+from .log import COMMIT_FILE, METRIC_NAMES, Commit, commit_metrics, parse_commit
 
 _SCAN_FEATURES = {
     "deletionVectors",
@@ -150,8 +150,10 @@ class DeltaSource:
     def columns(self) -> list[str]:
         return [f["name"] for f in self.schema_fields]
 
-    @property
+    @cached_property
     def version(self) -> int:
+        """The pinned version: the newest when the table was first opened (``Lake.refresh``
+        moves to a newer one by opening the table again)."""
         return self.table.version()
 
     @cached_property
@@ -399,28 +401,34 @@ class DeltaSource:
 
     # -- the log ------------------------------------------------------------------------------
     @cached_property
-    def commits(self) -> list[Commit]:
-        """Every commit whose JSON file is still in the log, oldest first."""
+    def plan(self):
+        """The landing planner over this table's pinned version (``formats.delta.plan``)."""
+        from .plan import TablePlan
+
         # Open the table first: a log deltalake refuses (a gap after the last checkpoint, a
         # corrupt checkpoint, an unsupported feature) must not yield a history that looks fine.
-        self.table  # noqa: B018
-        log = self.uri.rstrip("/") + "/_delta_log"
-        entries = [
-            (int(m.group(1)), name, mtime)
-            for name, _size, mtime in self.storage.list_files(log)
-            if (m := COMMIT_FILE.match(name))
-        ]
-        if not entries:
-            raise UnreadableTableError(
-                self.name,
-                f"its log folder {log!r} holds no commit files.",
-                advice="Point the kit at a Delta table folder (one with _delta_log/ and commits).",
-            )
-        commits = []
-        for version, name, mtime in sorted(entries):
-            raw = self.storage.read_bytes(log + "/" + name)
-            commits.append(parse_commit(self.name, version, raw, mtime))
-        return commits
+        version = self.version
+        return TablePlan(self.name, self.uri, self.storage, version, self.configuration)
+
+    @property
+    def commits(self) -> list[Commit]:
+        """Every commit whose JSON file is still in the log, oldest first, up to the pinned
+        version (a commit another writer made since is not this snapshot's)."""
+        return self.plan.commits
+
+    @property
+    def last_commit(self) -> Commit:
+        return self.plan.last
+
+    @property
+    def first_commit(self) -> Commit:
+        return self.plan.first
+
+    @property
+    def reads_files(self) -> bool:
+        """True when the engine reads the planned data files itself: a local table whose
+        files hold the columns under their logical names (no column mapping)."""
+        return not self.storage.remote and not self.column_mapping
 
     def history(self):
         """One row per commit; see ``Lake.history`` for the columns."""
@@ -447,11 +455,12 @@ class DeltaSource:
         return df
 
     # -- the relations the layers above see (formats.base.TableSource) -------------------------
-    def changes_sql(self, con, view: str) -> str:
-        """SQL of the ``changes`` relation (``formats.delta.changes``)."""
+    def changes_sql(self, con, view: str, methods=None) -> str:
+        """SQL of the ``changes`` relation (``formats.delta.changes``); ``methods``: only the
+        changes of these methods (None: all)."""
         from .changes import changes_sql
 
-        return changes_sql(con, self, view)
+        return changes_sql(con, self, view, methods=methods)
 
     def coverage(self):
         from .changes import coverage
@@ -471,34 +480,20 @@ class DeltaSource:
 
     @cached_property
     def feed_start(self) -> int | None:
-        """The earliest version from which the change data feed is complete to the latest
+        """The earliest version from which the change data feed is complete to the pinned
         version: the feed was on and every file it needs still exists. None: no usable feed."""
         if not self.change_feed_enabled:
             return None
-        commits = self.commits
-        base = self.uri.rstrip("/")
-        enabled_from = feed_enabled_from(commits)
-        start = None
-        expected = commits[-1].version
-        for c in reversed(commits):
-            if c.version != expected:  # a commit file is gone: the feed cannot reach further back
-                break
-            if enabled_from is None or c.version < enabled_from:
-                break
-            needed = [x["path"] for x in c.cdcs]
-            if not needed:
-                needed = [x["path"] for x in c.adds + c.removes if x.get("dataChange", True)]
-            if not all(self.storage.exists(base + "/" + unquote(p)) for p in needed):
-                break
-            start = c.version
-            expected -= 1
-        return start
+        return self.plan.feed_start(need_removes=not self.reads_files)
 
     def feed_reader(self, columns: list[str], starting_version: int):
-        """A fresh stream of the change data feed from ``starting_version`` (read once)."""
+        """A fresh stream of the change data feed from ``starting_version`` to the pinned
+        version (read once), through deltalake's ``load_cdf``: the path for tables whose files
+        the engine cannot read itself (remote, column mapping)."""
         try:
             return self.table.load_cdf(
                 starting_version=starting_version,
+                ending_version=self.version,
                 # load_cdf needs mixed-case names quoted, but not its own metadata columns.
                 columns=[c if c in _FEED_COLUMNS else quote(c) for c in columns],
             )
