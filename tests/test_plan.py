@@ -294,3 +294,26 @@ def test_vacuumed_table_without_feed_falls_back_to_the_snapshot(tmp_path):
     with pytest.raises(NotPlannable, match="vacuumed"):
         lake["account"].plan.add_diff_files()
     assert lake.coverage("account").method == "snapshot"
+
+
+# -- epoch arithmetic -----------------------------------------------------------------------------
+def test_truncate_sql_equals_date_trunc():
+    """The epoch arithmetic of engines.sql.truncate_sql gives date_trunc's UTC periods (weeks
+    from Monday), on random instants from 1899 to 2040, sentinels, the boundaries and NULL."""
+    import duckdb
+
+    from kit.engines.sql import truncate_sql
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        "create table t as select TIMESTAMPTZ '1899-12-31 23:59:59.5+00' + to_microseconds(CAST(random() * 4.4e15 AS BIGINT)) AS ts "
+        "from range(20000) union all select * from (values (TIMESTAMPTZ '1900-01-01 00:00:00+00'), (NULL), "
+        "(TIMESTAMPTZ '0001-01-01 00:00:00+00'), (TIMESTAMPTZ '2026-01-05 00:00:00+00'), "
+        "(TIMESTAMPTZ '2026-01-04 23:59:59.999999+00'), (TIMESTAMPTZ '1970-01-01 00:00:00+00'))"
+    )
+    for unit in ("second", "minute", "hour", "day", "week"):
+        (differ,) = con.sql(
+            f"select count(*) filter (where {truncate_sql(unit, 'ts')} is distinct from date_trunc('{unit}', ts)) from t"
+        ).fetchall()[0]
+        assert differ == 0, unit

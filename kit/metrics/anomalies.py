@@ -82,7 +82,7 @@ import warnings
 import pandas as pd
 
 from .common import changes_union_sql, per_table
-from ..engines.sql import literal
+from ..engines.sql import literal, truncate_sql
 from ..errors import KitError, KitWarning, SkippedTableWarning
 from .health import outages, sync_commits
 
@@ -219,7 +219,7 @@ def _hourly_series(lake, metric: str, windows, union: str) -> pd.DataFrame:
         ),
         per_hour as (
             select c."table",
-                   date_trunc('hour', c.modifiedon) AS hour,
+                   {truncate_sql('hour', 'c.modifiedon')} AS hour,
                    count(*) AS changes,
                    median(epoch(c.landed_at - c.modifiedon))
                        filter (where c.landed_at >= c.modifiedon) AS latency_s
@@ -248,7 +248,7 @@ def _score_sql(metric: str) -> str:
                    isodow(hour) AS dow,               -- 1 = Monday ... 7 = Sunday
                    hour(hour) AS hod,
                    isodow(hour) >= 6 AS weekend,
-                   date_trunc('day', hour) AS day
+                   {truncate_sql('day', 'hour')} AS day
             from series
         ),
         pool as (   -- candidate samples: same hour of day, same day type, another day, clean

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import warnings
 
-from ..engines.sql import literal
+from ..engines.sql import literal, truncate_sql
 from ..errors import KitError
 from ..errors import SkippedTableWarning
 from ..settings import SENTINEL_BEFORE_YEAR  # noqa: F401  (re-exported for the analyses)
@@ -32,8 +32,9 @@ def clock_column(when: str) -> str:
 
 
 def period_sql(by: str, column: str) -> str:
-    """SQL truncating a TIMESTAMPTZ column to the start of its UTC hour, day or ISO week."""
-    return f"date_trunc('{by}', {column})"
+    """SQL truncating a TIMESTAMPTZ column to the start of its UTC hour, day or ISO week
+    (Monday), by epoch arithmetic (``engines.sql.truncate_sql``)."""
+    return truncate_sql(by, column)
 
 
 def select_tables(lake, tables, needed_for: str) -> list[str]:

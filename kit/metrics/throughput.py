@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from ..engines.sql import literal
+from ..engines.sql import literal, truncate_sql
 from ..errors import KitError
 from .common import METHOD_LABEL_SQL, SENTINEL_BEFORE_YEAR, analysed_changes
 from .schema import Column, Schema, documented
@@ -189,7 +189,7 @@ def throughput_sql(changes: str, observed_from: dict, windows: list[int]) -> str
         select c."table", c.method,
                case when c.modifiedon is null or year(c.modifiedon) < {SENTINEL_BEFORE_YEAR} then null
                     when c.modifiedon < o.observed_from then null
-                    else date_trunc('second', c.modifiedon) end AS second,
+                    else {truncate_sql('second', 'c.modifiedon')} end AS second,
                count(*) AS events
         from changes c
         join observed o on o."table" = c."table"
@@ -220,7 +220,7 @@ def throughput_sql(changes: str, observed_from: dict, windows: list[int]) -> str
         group by "table"
     ),
     per_day as (
-        select "table", date_trunc('day', second) AS day, sum(events) AS events
+        select "table", {truncate_sql('day', 'second')} AS day, sum(events) AS events
         from per_second
         where second is not null
         group by all

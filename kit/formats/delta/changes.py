@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from ...dataverse import column_map, is_deleted_sql, latest_version_sql, require_columns
-from ...engines.sql import literal, quote
+from ...engines.sql import literal, quote, truncate_sql
 from ..base import CHANGE_COLUMNS, Coverage
 from .plan import NotPlannable, PlannedFile
 from .source import DeltaSource, FeedFactory, sql_type
@@ -173,10 +173,9 @@ def _snapshot_sql(table: str, view: str, columns: list[str], c: dict, opt: dict)
     """Each Id's latest version in the snapshot, with the snapshot rule's classification."""
     created = opt["createdon"]
     if created:
-        is_create = (
-            f"date_trunc('second', CAST({quote(created)} AS TIMESTAMPTZ)) = "
-            f"date_trunc('second', CAST({quote(c['modifiedon'])} AS TIMESTAMPTZ))"
-        )
+        created_at = f"CAST({quote(created)} AS TIMESTAMPTZ)"
+        modified_at = f"CAST({quote(c['modifiedon'])} AS TIMESTAMPTZ)"
+        is_create = f"{truncate_sql('second', created_at)} = {truncate_sql('second', modified_at)}"
     else:
         is_create = "true"
     select = f"""
