@@ -215,16 +215,18 @@ class Lake:
         (comma-separated Delta reader features), ``error`` (NULL unless the table is
         unreadable: one bad table does not stop the others).
         """
-        rows = []
+        rows, counted = [], []
         for name in self.table_names:
             source = self._sources[name]
             row = {k: None for k in TABLE_COLUMNS}
             row.update(table=name, layout=source.location.layout)
             try:
-                self._inventory(source, row)
+                if self._inventory(source, row):
+                    counted.append((source, row))
             except KitError as exc:
                 row["error"] = str(exc)
             rows.append(row)
+        self._count_rows(counted)
         df = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
         for col in ("version", "files", "bytes", "rows", "live_rows", "deleted_rows"):
             df[col] = df[col].astype("Int64")
@@ -232,8 +234,10 @@ class Lake:
         df["change_feed"] = df["change_feed"].astype("boolean")
         return df
 
-    def _inventory(self, source: DeltaSource, out: dict) -> None:
-        """Fill ``out`` step by step, so an unreadable table still shows what could be read."""
+    def _inventory(self, source: DeltaSource, out: dict) -> bool:
+        """Fill ``out`` with what the log tells (no data read), step by step, so an unreadable
+        table still shows what could be read. True when counting needs the data: a Dataverse
+        table (``live_rows``, ``deleted_rows``), or statistics that do not give ``rows``."""
         kind = table_kind(source.name, source.columns)
         out.update({
             "kind": kind,
@@ -245,22 +249,62 @@ class Lake:
         })
         last = source.last_commit
         out["last_commit"], out["time_source"] = last.committed_at, last.time_source
-        view = quote(self.view(source.name))
-        try:  # a corrupt data file surfaces only when DuckDB reads it
-            if kind in ("dataverse", "finance_operations"):
-                cols = {c.lower(): c for c in source.columns}
-                deleted = f"count(*) filter (where {is_deleted_sql(cols['isdelete'])})" if "isdelete" in cols else "0"
-                live = live_sql(source.name, source.columns)
-                total, deleted_rows = self._con.sql(f"select count(*), {deleted} from {view}").fetchall()[0]
-                (live_rows,) = self._con.sql(f"select count(*) from ({live})").fetchall()[0]
-                out.update(rows=total, deleted_rows=deleted_rows, live_rows=live_rows)
-            else:
-                rows = source.stats_rows()
-                if rows is None:
-                    (rows,) = self._con.sql(f"select count(*) from {view}").fetchall()[0]
-                out["rows"] = rows
-        except duckdb.Error as exc:
+        try:  # what registering the view would refuse: unreadable features, missing files
+            source.read_path  # noqa: B018
+            source.check_files_exist()
+        except KitError:
+            raise
+        except Exception as exc:
             raise translate_error(source.name, exc, self.storage.secrets()) from None
+        out["rows"] = source.stats_rows()
+        if kind in ("dataverse", "finance_operations") or out["rows"] is None:
+            self.view(source.name)  # registered now, so a bad table's error lands in its row
+            return True
+        return False
+
+    def _count_sql(self, source: DeltaSource, key: int) -> str:
+        """One scan of the table's view: snapshot rows, and for a Dataverse table the rows
+        with IsDelete true and the rows of ``live()`` (each Id's latest row, ordered as
+        ``latest_version_sql`` orders it, when not deleted)."""
+        view = quote(source.name)
+        if table_kind(source.name, source.columns) not in ("dataverse", "finance_operations"):
+            return f"select {key} AS k, count(*) AS total, NULL AS deleted, NULL AS live from {view}"
+        cols = {c.lower(): c for c in source.columns}
+        deleted = is_deleted_sql(cols["isdelete"]) if "isdelete" in cols else "false"
+        order = [f"{quote(cols['versionnumber'])} desc nulls last"]
+        if "sinkmodifiedon" in cols:
+            order.append(f"{quote(cols['sinkmodifiedon'])} desc nulls last")
+        return (
+            f"select {key} AS k, count(*) AS total, count(*) filter (where del) AS deleted, "
+            f"count(*) filter (where latest = 1 and not del) AS live from ("
+            f"select {deleted} AS del, row_number() over (partition by {quote(cols['id'])} order by {', '.join(order)}) AS latest "
+            f"from {view})"
+        )
+
+    def _count_rows(self, counted: list) -> None:
+        """``rows``, ``deleted_rows`` and ``live_rows`` of the tables that need data, in one
+        query over their views (a query per table only when that one fails, so a corrupt data
+        file is reported in its own table's row)."""
+        if not counted:
+            return
+
+        def fill(results):
+            for k, total, deleted, live in results:
+                _, row = counted[k]
+                row["rows"] = total
+                if deleted is not None:
+                    row.update(deleted_rows=deleted, live_rows=live)
+
+        try:
+            fill(self._con.sql("\nunion all\n".join(self._count_sql(s, k) for k, (s, _) in enumerate(counted))).fetchall())
+            return
+        except duckdb.Error:
+            pass
+        for k, (source, row) in enumerate(counted):
+            try:
+                fill(self._con.sql(self._count_sql(source, k)).fetchall())
+            except duckdb.Error as exc:  # a corrupt data file surfaces only when DuckDB reads it
+                row["error"] = str(translate_error(source.name, exc, self.storage.secrets()))
 
     @property
     def as_of(self) -> datetime:
