@@ -30,13 +30,20 @@ _IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)')
 
 _MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
 
+
+def _method_where(methods) -> str:
+    if methods is None:
+        return ""
+    methods = ["add_diff" if m == "history" else m for m in methods]  # its earlier name
+    return " where method in (" + ", ".join("'" + str(m).replace("'", "''") + "'" for m in methods) + ")"
+
 TABLE_COLUMNS = (
-    "table", "layout", "kind", "version", "last_commit", "files", "bytes", "rows",
+    "table", "layout", "kind", "version", "last_commit", "time_source", "files", "bytes", "rows",
     "live_rows", "deleted_rows", "change_feed", "reader_features", "error",
 )
 
 
-def open_lake(location, *, storage_options: dict[str, str] | None = None, cache_changes: bool = True) -> "Lake":
+def open_lake(location, *, storage_options: dict[str, str] | None = None, cache_changes: bool = False) -> "Lake":
     """Open a lake: a local folder or an Azure storage / OneLake URI.
 
     Finds every table (Synapse Link Delta, Fabric Link, a folder of Delta tables, or a single
@@ -47,8 +54,14 @@ def open_lake(location, *, storage_options: dict[str, str] | None = None, cache_
     used. They never appear in a repr, a log or an error. Raises ``LakeNotFoundError`` when
     nothing is found.
 
-    ``cache_changes``: keep each table's ``changes()`` in DuckDB once computed (see
-    ``Lake.changes_sql``); False recomputes them in every query: less memory, slower analyses.
+    Each table is pinned at its newest version when first used: every result of the lake
+    (``tables``, ``history``, ``changes``, every analysis) describes that version, whatever
+    other writers commit meanwhile; ``Lake.refresh()`` moves every table to its newest version.
+
+    ``cache_changes``: keep each table's ``changes()`` in a DuckDB temporary table once computed
+    (see ``Lake.changes_sql``). The default (False) computes them inside each query, where
+    DuckDB reads only the columns and rows the query needs: faster for one analysis, and
+    less memory; True pays off only when many analyses run on the same large tables.
     """
     return Lake(location, storage_options=storage_options, cache_changes=cache_changes)
 
@@ -56,21 +69,38 @@ def open_lake(location, *, storage_options: dict[str, str] | None = None, cache_
 class Lake:
     """An opened lake. Index it by table name to get the table's ``DeltaSource``."""
 
-    def __init__(self, location, *, storage_options: dict[str, str] | None = None, cache_changes: bool = True):
+    def __init__(self, location, *, storage_options: dict[str, str] | None = None, cache_changes: bool = False):
         if storage_options is None and "://" in str(location):
             storage_options = storage_options_from_env()
         self.storage = Storage(str(location), storage_options)
         self.location = self.storage.location
+        self.engine = DuckDBEngine()
+        self._con = self.engine.connection
+        self._cache_changes = cache_changes
+        self._generation = 0
+        self._open_tables()
+
+    def _open_tables(self) -> None:
+        """Find the tables and forget every table's pinned version (each is pinned again at
+        its first use)."""
         found = discover(self.storage)
         self._sources = {t.name: DeltaSource(t, self.storage) for t in found.tables}
         self._duplicates = found.duplicates
-        self.engine = DuckDBEngine()
-        self._con = self.engine.connection
         self._registered: set[str] = set()
-        self._cache_changes = cache_changes
         self._changes_tables: dict[str, str] = {}
         self._syncs_tables: dict[str, str] = {}
         self._broken: dict[str, KitError] = {}
+
+    def refresh(self) -> "Lake":
+        """Move every table to its newest version (and find tables added since): the next use
+        of a table reads its log again, and every later result describes the new versions.
+        Relations obtained before keep reading the old views' definitions only until their
+        views are replaced; take new ones after a refresh. Returns the lake."""
+        for cached in self._changes_tables.values():
+            self._con.execute(f"drop table if exists {quote(cached)}")
+        self._generation += 1
+        self._open_tables()
+        return self
 
     def __repr__(self) -> str:
         return f"Lake({self.storage.display!r}, tables={len(self._sources)})"
@@ -174,25 +204,30 @@ class Lake:
         """One row per table. Columns:
 
         ``table``, ``layout`` (synapse_delta | fabric | delta), ``kind`` (dataverse |
-        finance_operations | metadata | other), ``version`` (latest), ``last_commit`` (UTC time
-        of the latest commit), ``files`` and ``bytes`` (data files of the snapshot), ``rows``
+        finance_operations | metadata | other), ``version`` (the pinned version: the newest
+        when the table was first used; see ``refresh``), ``last_commit`` (UTC time of that
+        commit), ``time_source`` (the clock of ``last_commit``: ``in_commit_timestamp``,
+        ``commit_info`` (``commitInfo.timestamp``) or ``file_mtime`` (the commit file's
+        modification time, when the commit carries no time)), ``files`` and ``bytes`` (data files of the snapshot), ``rows``
         (snapshot rows), ``live_rows`` (rows of ``live()``: latest version per Id, soft deletes
         dropped) and ``deleted_rows`` (snapshot rows with IsDelete true), both NULL for
         non-Dataverse tables; ``change_feed`` (the change data feed is on), ``reader_features``
         (comma-separated Delta reader features), ``error`` (NULL unless the table is
         unreadable: one bad table does not stop the others).
         """
-        rows = []
+        rows, counted = [], []
         prefetch(self._sources[n] for n in self.table_names)  # remote tables: in parallel
         for name in self.table_names:
             source = self._sources[name]
             row = {k: None for k in TABLE_COLUMNS}
             row.update(table=name, layout=source.location.layout)
             try:
-                self._inventory(source, row)
+                if self._inventory(source, row):
+                    counted.append((source, row))
             except KitError as exc:
                 row["error"] = str(exc)
             rows.append(row)
+        self._count_rows(counted)
         df = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
         for col in ("version", "files", "bytes", "rows", "live_rows", "deleted_rows"):
             df[col] = df[col].astype("Int64")
@@ -200,8 +235,10 @@ class Lake:
         df["change_feed"] = df["change_feed"].astype("boolean")
         return df
 
-    def _inventory(self, source: DeltaSource, out: dict) -> None:
-        """Fill ``out`` step by step, so an unreadable table still shows what could be read."""
+    def _inventory(self, source: DeltaSource, out: dict) -> bool:
+        """Fill ``out`` with what the log tells (no data read), step by step, so an unreadable
+        table still shows what could be read. True when counting needs the data: a Dataverse
+        table (``live_rows``, ``deleted_rows``), or statistics that do not give ``rows``."""
         kind = table_kind(source.name, source.columns)
         out.update({
             "kind": kind,
@@ -211,23 +248,64 @@ class Lake:
             "change_feed": source.change_feed_enabled,
             "reader_features": ",".join(source.reader_features) or None,
         })
-        out["last_commit"] = source.last_commit.committed_at  # reads one commit file, not all
-        view = quote(self.view(source.name))
-        try:  # a corrupt data file surfaces only when DuckDB reads it
-            if kind in ("dataverse", "finance_operations"):
-                cols = {c.lower(): c for c in source.columns}
-                deleted = f"count(*) filter (where {is_deleted_sql(cols['isdelete'])})" if "isdelete" in cols else "0"
-                live = live_sql(source.name, source.columns)
-                total, deleted_rows = self._con.sql(f"select count(*), {deleted} from {view}").fetchall()[0]
-                (live_rows,) = self._con.sql(f"select count(*) from ({live})").fetchall()[0]
-                out.update(rows=total, deleted_rows=deleted_rows, live_rows=live_rows)
-            else:
-                rows = source.stats_rows()
-                if rows is None:
-                    (rows,) = self._con.sql(f"select count(*) from {view}").fetchall()[0]
-                out["rows"] = rows
-        except duckdb.Error as exc:
+        last = source.last_commit
+        out["last_commit"], out["time_source"] = last.committed_at, last.time_source
+        try:  # what registering the view would refuse: unreadable features, missing files
+            source.read_path  # noqa: B018
+            source.check_files_exist()
+        except KitError:
+            raise
+        except Exception as exc:
             raise translate_error(source.name, exc, self.storage.secrets()) from None
+        out["rows"] = source.stats_rows()
+        if kind in ("dataverse", "finance_operations") or out["rows"] is None:
+            self.view(source.name)  # registered now, so a bad table's error lands in its row
+            return True
+        return False
+
+    def _count_sql(self, source: DeltaSource, key: int) -> str:
+        """One scan of the table's view: snapshot rows, and for a Dataverse table the rows
+        with IsDelete true and the rows of ``live()`` (each Id's latest row, ordered as
+        ``latest_version_sql`` orders it, when not deleted)."""
+        view = quote(source.name)
+        if table_kind(source.name, source.columns) not in ("dataverse", "finance_operations"):
+            return f"select {key} AS k, count(*) AS total, NULL AS deleted, NULL AS live from {view}"
+        cols = {c.lower(): c for c in source.columns}
+        deleted = is_deleted_sql(cols["isdelete"]) if "isdelete" in cols else "false"
+        order = [f"{quote(cols['versionnumber'])} desc nulls last"]
+        if "sinkmodifiedon" in cols:
+            order.append(f"{quote(cols['sinkmodifiedon'])} desc nulls last")
+        return (
+            f"select {key} AS k, count(*) AS total, count(*) filter (where del) AS deleted, "
+            f"count(*) filter (where latest = 1 and not del) AS live from ("
+            f"select {deleted} AS del, row_number() over (partition by {quote(cols['id'])} order by {', '.join(order)}) AS latest "
+            f"from {view})"
+        )
+
+    def _count_rows(self, counted: list) -> None:
+        """``rows``, ``deleted_rows`` and ``live_rows`` of the tables that need data, in one
+        query over their views (a query per table only when that one fails, so a corrupt data
+        file is reported in its own table's row)."""
+        if not counted:
+            return
+
+        def fill(results):
+            for k, total, deleted, live in results:
+                _, row = counted[k]
+                row["rows"] = total
+                if deleted is not None:
+                    row.update(deleted_rows=deleted, live_rows=live)
+
+        try:
+            fill(self._con.sql("\nunion all\n".join(self._count_sql(s, k) for k, (s, _) in enumerate(counted))).fetchall())
+            return
+        except duckdb.Error:
+            pass
+        for k, (source, row) in enumerate(counted):
+            try:
+                fill(self._con.sql(self._count_sql(source, k)).fetchall())
+            except duckdb.Error as exc:  # a corrupt data file surfaces only when DuckDB reads it
+                row["error"] = str(translate_error(source.name, exc, self.storage.secrets()))
 
     @property
     def as_of(self) -> datetime:
@@ -235,7 +313,7 @@ class Lake:
         times = []
         for name in self.table_names:
             try:
-                times.append(self._sources[name].commits[-1].committed_at)
+                times.append(self._sources[name].last_commit.committed_at)
             except KitError:
                 continue
         if not times:
@@ -322,39 +400,43 @@ class Lake:
         return self._con.sql(f"select {quote(c['Id'])}, {table_id} AS table_id, {recid} AS recid from {view}")
 
     # -- changes ------------------------------------------------------------------------------
-    def changes(self, table: str) -> duckdb.DuckDBPyRelation:
+    def changes(self, table: str, methods=None) -> duckdb.DuckDBPyRelation:
         """One row per landed row version: ``table``, ``id``, ``versionnumber``, ``change``
         (create | update | delete), ``modifiedon``, ``landed_at`` (first landing, UTC),
         ``landings`` (commits that landed it; NULL when only the snapshot is known),
-        ``method`` (change_feed | history | snapshot). See ``kit.changes`` for the rules and
-        ``coverage()`` for how far back they are exact. Computed in DuckDB from the change feed or
-        files (never in pandas); kept for the lake's lifetime unless ``cache_changes=False``."""
-        return self._con.sql(self.changes_sql(table))
+        ``method`` (change_feed | add_diff | snapshot). See ``kit.formats.delta.changes`` for the rules and
+        ``coverage()`` for how far back they are exact. Computed in DuckDB from the files the
+        planner names (never in pandas), at the table's pinned version. ``methods`` (a name or a
+        list): only the changes of these methods; None: all."""
+        return self._con.sql(self.changes_sql(table, methods=methods))
 
-    def changes_sql(self, table: str) -> str:
+    def changes_sql(self, table: str, methods=None) -> str:
         """The SQL behind ``changes(table)``, for composing larger queries on ``connection``.
 
-        With ``cache_changes`` (the default), the first call computes the table's changes in
-        DuckDB, streaming from the change feed / files, into a temporary table (DuckDB spills it
-        to disk under memory pressure); later calls read that. The lake reads one snapshot per
-        table, so the cache cannot go stale."""
+        ``methods``: only the changes these methods measure (the others are not computed: a
+        feed-only question never reads the snapshot). With ``cache_changes=True``, the first
+        call computes all the table's changes into a temporary table and later calls read it
+        (filtered by ``methods``); the lake pins one snapshot per table, so the cache cannot go
+        stale, and ``refresh()`` drops it."""
         source = self[table]
+        if isinstance(methods, str):
+            methods = [methods]
         cached = self._changes_tables.get(source.name)
         if cached is not None:
-            return f"select * from {quote(cached)}"
+            return f"select * from {quote(cached)}" + _method_where(methods)
         try:
+            if not self._cache_changes:
+                return source.changes_sql(self._con, self.view(source.name), methods=methods)
             sql = source.changes_sql(self._con, self.view(source.name))
         except duckdb.Error as exc:  # a file lost under the reader: this table fails, not the run
             raise translate_error(source.name, exc, self.storage.secrets()) from None
-        if not self._cache_changes:
-            return sql
-        cached = f"__kit_changes_{len(self._changes_tables)}"
+        cached = f"__kit_changes_{self._generation}_{len(self._changes_tables)}"
         try:
             self._con.execute(f"create temp table {quote(cached)} as {sql}")
         except duckdb.Error as exc:
             raise translate_error(source.name, exc, self.storage.secrets()) from None
         self._changes_tables[source.name] = cached
-        return f"select * from {quote(cached)}"
+        return f"select * from {quote(cached)}" + _method_where(methods)
 
     def coverage(self, table: str) -> Coverage:
         """Which method ``changes()`` uses for the table, from when it is exact, and since when
@@ -396,7 +478,7 @@ class Lake:
             import pyarrow as pa
 
             rows = source.syncs()
-            name = f"__kit_syncs_{len(self._syncs_tables)}"
+            name = f"__kit_syncs_{self._generation}_{len(self._syncs_tables)}"
             self._con.register(name, pa.table({
                 "table": pa.array([source.name] * len(rows), pa.string()),
                 "version": pa.array([r["version"] for r in rows], pa.int64()),
@@ -429,11 +511,10 @@ class Lake:
         firsts = []
         for name in self.dataverse_tables():
             try:
-                commits = self[name].commits
+                first = self[name].first_commit
             except KitError:
                 continue
-            if commits:
-                firsts.append(pd.Timestamp(min(c.committed_at for c in commits)))
+            firsts.append(pd.Timestamp(first.committed_at))
         if not firsts:
             return None
         return min(firsts), pd.Timestamp(self.as_of)

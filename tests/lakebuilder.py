@@ -272,3 +272,186 @@ def account_timeline(path: str, *, change_feed: bool = True) -> SyncTable:
         t(5, 6),
     )
     return st
+
+
+# -- deletion vectors, written by hand (deltalake never writes them) ----------------------------
+# What the low-latency Fabric Link engine writes: an update or a delete marks the old rows in a
+# deletion vector (``remove`` + ``add`` of the same path with a ``deletionVector``) instead of
+# rewriting the file; new row versions go to new files; the change feed gets change files.
+_Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
+
+
+def z85_encode(data: bytes) -> str:
+    import struct
+
+    assert len(data) % 4 == 0
+    out = []
+    for i in range(0, len(data), 4):
+        (value,) = struct.unpack(">I", data[i:i + 4])
+        chars = []
+        for _ in range(5):
+            value, r = divmod(value, 85)
+            chars.append(_Z85[r])
+        out.append("".join(reversed(chars)))
+    return "".join(out)
+
+
+def roaring_bitmap_array(rows: list[int]) -> bytes:
+    """The Delta deletion-vector bitmap of row indexes (all below 65,536, at most 4,096): magic,
+    one 64-bit bucket, then a portable 32-bit roaring bitmap with one array container."""
+    import struct
+
+    rows = sorted(set(rows))
+    assert rows and rows[-1] < 65536 and len(rows) <= 4096
+    roaring = struct.pack("<II", 12346, 1) + struct.pack("<HH", 0, len(rows) - 1) + struct.pack("<I", 16)
+    roaring += b"".join(struct.pack("<H", r) for r in rows)
+    return struct.pack("<iq", 1681511377, 1) + struct.pack("<i", 0) + roaring
+
+
+def write_deletion_vector(path: str, rows: list[int]) -> dict:
+    """Write a deletion-vector file marking ``rows`` deleted; return its descriptor."""
+    import struct
+    import uuid
+    import zlib
+
+    data = roaring_bitmap_array(rows)
+    ident = uuid.uuid4()
+    with open(os.path.join(path, f"deletion_vector_{ident}.bin"), "wb") as fh:
+        fh.write(b"\x01" + struct.pack(">i", len(data)) + data + struct.pack(">I", zlib.crc32(data)))
+    return {"storageType": "u", "pathOrInlineDv": z85_encode(ident.bytes), "offset": 1,
+            "sizeInBytes": len(data), "cardinality": len(set(rows))}
+
+
+def _snapshot_rows(path: str) -> list[tuple[dict, int, dict]]:
+    """(add action, row index, row) of every live row of the snapshot."""
+    import pyarrow.parquet as pq
+    from urllib.parse import unquote
+
+    dt = DeltaTable(path)
+    deleted = {}
+    for dv in pa.table(dt.deletion_vectors()).to_pylist():
+        local = unquote(dv["filepath"].removeprefix("file://"))
+        deleted[os.path.normpath(local)] = {i for i, keep in enumerate(dv["selection_vector"]) if not keep}
+    out = []
+    for add in _live_adds(path):
+        local = os.path.normpath(os.path.join(path, unquote(add["path"])))
+        for i, r in enumerate(pq.read_table(local).to_pylist()):
+            if i not in deleted.get(local, set()):
+                out.append((add, i, r))
+    return out
+
+
+def _live_adds(path: str) -> list[dict]:
+    """The snapshot's add actions, replayed from the JSON commits (tests keep every commit)."""
+    live: dict[str, dict] = {}
+    for f in sorted(glob.glob(os.path.join(path, "_delta_log", "*.json"))):
+        with open(f) as fh:
+            for line in fh:
+                a = json.loads(line)
+                if "remove" in a:
+                    live.pop(a["remove"]["path"], None)
+                elif "add" in a:
+                    live[a["add"]["path"]] = a["add"]
+    return list(live.values())
+
+
+def _write_parquet(path: str, folder: str, table: pa.Table) -> dict:
+    import uuid
+
+    import pyarrow.parquet as pq
+
+    rel = f"{folder}/part-{uuid.uuid4()}.snappy.parquet" if folder else f"part-{uuid.uuid4()}.snappy.parquet"
+    os.makedirs(os.path.dirname(os.path.join(path, rel)), exist_ok=True)
+    pq.write_table(table, os.path.join(path, rel))
+    return {"path": rel, "size": os.path.getsize(os.path.join(path, rel))}
+
+
+def dv_commit(st: "SyncTable", rows: list[dict], at: datetime, *, purge: bool = False) -> int:
+    """Write one commit by hand, as the low-latency Fabric engine would with the change feed
+    on: a MERGE landing ``rows`` (their old versions marked in deletion vectors, the new ones
+    in a new file, pre/post images or inserts in change files), or with ``purge`` a DELETE of
+    the soft-deleted rows through deletion vectors (change files with ``delete`` rows). The
+    protocol moves to reader 3 / writer 7 with ``deletionVectors``. Returns the new version."""
+    version = DeltaTable(st.path).version() + 1
+    part = st.partition_by[0] if st.partition_by else None
+    live = _snapshot_rows(st.path)
+    by_id = {r["Id"]: (add, i, r) for add, i, r in live}
+    if purge:
+        victims = [(add, i, r) for add, i, r in live if r.get("IsDelete")]
+        new_rows, changes = [], [dict(r, _change_type="delete") for _, _, r in victims]
+    else:
+        new_rows = list(rows_table(rows, at, st.schema).to_pylist())
+        victims, changes = [], []
+        for r in new_rows:
+            old = by_id.get(r["Id"])
+            if old is None:
+                changes.append(dict(r, _change_type="insert"))
+            else:
+                victims.append(old)
+                changes.append(dict(old[2], _change_type="update_preimage"))
+                changes.append(dict(r, _change_type="update_postimage"))
+    actions = [{"commitInfo": {"timestamp": int(at.timestamp() * 1000), "operation": "DELETE" if purge else "MERGE",
+                               "operationMetrics": {"num_target_rows_inserted": sum(c["_change_type"] == "insert" for c in changes),
+                                                    "num_target_rows_updated": sum(c["_change_type"] == "update_postimage" for c in changes),
+                                                    "num_target_rows_deleted": len(victims) if purge else 0}}},
+               {"protocol": {"minReaderVersion": 3, "minWriterVersion": 7, "readerFeatures": ["deletionVectors"],
+                             "writerFeatures": ["changeDataFeed", "deletionVectors"]}}]
+    # Old rows: one deletion vector per touched file (with the rows it already marked).
+    touched: dict[str, tuple[dict, list[int]]] = {}
+    for add, i, _ in victims:
+        touched.setdefault(add["path"], (add, []))[1].append(i)
+    for p, (add, idx) in touched.items():
+        already = _dv_rows(st.path, add)
+        dv = write_deletion_vector(st.path, already + idx)
+        remove = {"path": p, "deletionTimestamp": int(at.timestamp() * 1000), "dataChange": True,
+                  "partitionValues": add.get("partitionValues", {}), "size": add.get("size")}
+        if add.get("deletionVector"):
+            remove["deletionVector"] = add["deletionVector"]
+        actions.append({"remove": remove})
+        actions.append({"add": dict(add, dataChange=True, deletionVector=dv, modificationTime=int(at.timestamp() * 1000))})
+    data_schema = pa.schema([f for f in st.schema if f.name != part])
+
+    def group(rs):
+        out: dict = {}
+        for r in rs:
+            out.setdefault(r.get(part) if part else None, []).append(r)
+        return out
+    for value, rs in group(new_rows).items():
+        folder = f"{part}={value}" if part else ""
+        info = _write_parquet(st.path, folder, pa.Table.from_pylist([{k: r.get(k) for k in data_schema.names} for r in rs], schema=data_schema))
+        actions.append({"add": {**info, "partitionValues": {part: value} if part else {}, "modificationTime": int(at.timestamp() * 1000),
+                                "dataChange": True, "stats": json.dumps({"numRecords": len(rs)})}})
+    cdc_schema = data_schema.append(pa.field("_change_type", pa.string()))
+    for value, rs in group(changes).items():
+        folder = f"_change_data/{part}={value}" if part else "_change_data"
+        info = _write_parquet(st.path, folder, pa.Table.from_pylist([{k: r.get(k) for k in cdc_schema.names} for r in rs], schema=cdc_schema))
+        actions.append({"cdc": {**info, "partitionValues": {part: value} if part else {}, "dataChange": False}})
+    log = os.path.join(st.path, "_delta_log", f"{version:020d}.json")
+    with open(log, "w") as fh:
+        fh.write("\n".join(json.dumps(a) for a in actions) + "\n")
+    os.utime(log, (at.timestamp(), at.timestamp()))
+    return version
+
+
+def _dv_rows(path: str, add: dict) -> list[int]:
+    """The row indexes an add action's deletion vector (written by ``write_deletion_vector``)
+    marks deleted."""
+    import struct
+    import uuid
+
+    dv = add.get("deletionVector")
+    if not dv:
+        return []
+    raw = dv["pathOrInlineDv"]
+    value = b""
+    for i in range(0, len(raw), 5):
+        n = 0
+        for ch in raw[i:i + 5]:
+            n = n * 85 + _Z85.index(ch)
+        value += struct.pack(">I", n)
+    with open(os.path.join(path, f"deletion_vector_{uuid.UUID(bytes=value)}.bin"), "rb") as fh:
+        fh.seek(dv["offset"])
+        (size,) = struct.unpack(">i", fh.read(4))
+        data = fh.read(size)
+    (card_minus_1,) = struct.unpack("<H", data[26:28])
+    return list(struct.unpack(f"<{card_minus_1 + 1}H", data[32:32 + 2 * (card_minus_1 + 1)]))

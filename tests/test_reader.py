@@ -103,11 +103,11 @@ def test_tables_inventory(tmp_path):
     lake = kit.open_lake(tmp_path)
     df = lake.tables()
     assert list(df.columns) == [
-        "table", "layout", "kind", "version", "last_commit", "files", "bytes", "rows",
+        "table", "layout", "kind", "version", "last_commit", "time_source", "files", "bytes", "rows",
         "live_rows", "deleted_rows", "change_feed", "reader_features", "error",
     ]
     acc = df.set_index("table").loc["account"]
-    assert (acc.layout, acc.kind, acc.version, acc.last_commit) == ("synapse_delta", "dataverse", 6, t(5, 6))
+    assert (acc.layout, acc.kind, acc.version, acc.last_commit, acc.time_source) == ("synapse_delta", "dataverse", 6, t(5, 6), "commit_info")
     assert (acc.rows, acc.live_rows, acc.deleted_rows, bool(acc.change_feed)) == (5, 5, 0, True)
     assert acc.files >= 1 and acc.bytes > 0 and pd.isna(acc.error)
     meta = df.set_index("table").loc["optionsetmetadata"]

@@ -126,13 +126,13 @@ def test_landed_at_falls_back_to_commit_time_when_sink_created_is_null(tmp_path)
     ]
 
 
-def test_history_method_without_change_feed(tmp_path):
+def test_add_diff_method_without_change_feed(tmp_path):
     account_timeline(table_path(tmp_path), change_feed=False)
     lake = kit.open_lake(tmp_path)
     cov = lake.coverage("account")
-    assert (cov.method, cov.feed_from_version, cov.complete) == ("history", None, True)
+    assert (cov.method, cov.feed_from_version, cov.complete) == ("add_diff", None, True)
     # Exact first landings, even for the versions landed twice.
-    assert rows(lake) == full_history("history")
+    assert rows(lake) == full_history("add_diff")
 
 
 def test_snapshot_method_when_feed_is_off_and_files_vacuumed(tmp_path):
@@ -279,7 +279,7 @@ def test_table_without_createdon_counts_snapshot_rows_as_creates(tmp_path):
     assert lake.changes("accountleads").select("id, change, method").fetchall() == [("L1", "create", "snapshot")]
 
 
-def test_history_method_with_filename_column_and_added_column(tmp_path):
+def test_add_diff_method_with_filename_column_and_added_column(tmp_path):
     """annotation has a 'filename' column; IsDelete arrives with a later schema version."""
     import pyarrow as pa
     from deltalake import write_deltalake
@@ -294,11 +294,11 @@ def test_history_method_with_filename_column_and_added_column(tmp_path):
                     mode="append", schema_mode="merge", partition_by=["PartitionId"])
     set_commit_time(path, t(5, 1))
     lake = kit.open_lake(tmp_path)
-    assert lake.coverage("annotation").method == "history"
+    assert lake.coverage("annotation").method == "add_diff"
     assert rows(lake, "annotation") == [
-        row("N1", 1, "create", t(4, 8), t(5, 0), 1, "history", "annotation"),
-        row("N2", 1, "create", t(4, 9), t(5, 0), 1, "history", "annotation"),
-        row("N2", 2, "delete", t(5, 0, 30), t(5, 1), 1, "history", "annotation"),
+        row("N1", 1, "create", t(4, 8), t(5, 0), 1, "add_diff", "annotation"),
+        row("N2", 1, "create", t(4, 9), t(5, 0), 1, "add_diff", "annotation"),
+        row("N2", 2, "delete", t(5, 0, 30), t(5, 1), 1, "add_diff", "annotation"),
     ]
 
 

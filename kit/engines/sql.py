@@ -8,6 +8,24 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+_UNIT_US = {"second": 1_000_000, "minute": 60_000_000, "hour": 3_600_000_000, "day": 86_400_000_000,
+            "week": 604_800_000_000}
+# Weeks start on Monday; the epoch (1970-01-01) is a Thursday, 1970-01-05 a Monday.
+_WEEK_OFFSET_US = 4 * 86_400_000_000
+
+
+def truncate(unit: str, column: str) -> str:
+    """SQL truncating a TIMESTAMPTZ to the start of its UTC second, minute, hour, day or week
+    (Monday), as ``date_trunc`` does in a UTC session, by integer arithmetic on the epoch
+    microseconds (``date_trunc`` on a TIMESTAMPTZ goes through calendar conversion: 10-15 times
+    slower). NULL stays NULL; times before 1970 (sentinels) truncate downwards too."""
+    if unit not in _UNIT_US:
+        raise ValueError(f"no truncation to {unit!r}")
+    n = _UNIT_US[unit]
+    offset = _WEEK_OFFSET_US if unit == "week" else 0
+    return f"make_timestamptz(CAST(floor((epoch_us({column}) - {offset}) / {n}) AS BIGINT) * {n} + {offset})"
+
+
 def literal(value: str) -> str:
     """A DuckDB string literal."""
     return "'" + str(value).replace("'", "''") + "'"
@@ -28,11 +46,3 @@ def quantile(expr: str, q: float) -> str:
     """The exact ``q`` quantile of ``expr``, linear interpolation between closest ranks (numpy's
     default): DuckDB ``quantile_cont``, Spark ``percentile``. Never an approximation."""
     return f"quantile_cont({expr}, {float(q)!r})"
-
-
-def truncate(unit: str, expr: str) -> str:
-    """``expr`` (TIMESTAMPTZ, the session in UTC) truncated to the start of its ``unit``:
-    ``second``, ``hour``, ``day`` or ``week`` (ISO weeks start on Monday)."""
-    if unit not in ("second", "minute", "hour", "day", "week"):
-        raise ValueError(f"no truncation to {unit!r}")
-    return f"date_trunc('{unit}', {expr})"

@@ -5,7 +5,8 @@ The analyses see a table through two relations only, whatever its format:
 ``changes`` (one row per landed row version; ``Lake.changes``)
     ``table`` VARCHAR, ``id`` VARCHAR, ``versionnumber`` BIGINT, ``change`` VARCHAR
     (create | update | delete), ``modifiedon`` TIMESTAMPTZ, ``landed_at`` TIMESTAMPTZ (first
-    landing), ``landings`` BIGINT, ``method`` VARCHAR (change_feed | history | snapshot).
+    landing), ``landings`` BIGINT, ``method`` VARCHAR (change_feed | add_diff | snapshot;
+    ``history`` is the earlier name of add_diff).
 ``syncs`` (one row per sync commit: a commit that landed row versions; ``Lake.syncs``)
     ``table`` VARCHAR, ``version`` BIGINT, ``committed_at`` TIMESTAMPTZ, ``operation``
     VARCHAR, ``rows_landed`` BIGINT (rows inserted + updated by the commit's own metrics; NULL
@@ -31,7 +32,7 @@ class Coverage:
     """How far back ``changes()`` is exact for a table."""
 
     table: str
-    method: str  # change_feed | history | snapshot
+    method: str  # change_feed | add_diff | snapshot
     feed_from_version: int | None
     feed_from_time: datetime | None
     complete: bool  # True when every landed version is known, back to the table's creation

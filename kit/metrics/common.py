@@ -80,16 +80,18 @@ def changes_union_sql(lake, tables: list[str], strict: bool) -> str | None:
 
 
 # -- Added for latency / volume / throughput ---------------------------------------------------
-METHOD_VALUES = ("change_feed", "history", "snapshot")
+#: ``history`` is the earlier name of ``add_diff`` (no longer produced, still accepted).
+METHOD_VALUES = ("change_feed", "add_diff", "history", "snapshot")
 
 # The `method` column of an aggregate: the distinct methods of the group's changes joined by '+'
-# in alphabetical order, which is also best first ('change_feed', 'change_feed+snapshot'...).
+# in alphabetical order ('change_feed', 'change_feed+snapshot'...; a table has either add_diff
+# or change_feed, never both).
 METHOD_LABEL_SQL = "string_agg(DISTINCT method, '+' ORDER BY method)"
 
 
 def method_filter_sql(methods) -> str:
     """SQL condition keeping the changes measured by ``methods`` (a name or a list of
-    ``change_feed`` / ``history`` / ``snapshot``); ``None`` keeps all (``true``)."""
+    ``change_feed`` / ``add_diff`` / ``history`` / ``snapshot``); ``None`` keeps all (``true``)."""
     if methods is None:
         return "true"
     if isinstance(methods, str):
@@ -100,16 +102,24 @@ def method_filter_sql(methods) -> str:
         raise KitError(
             f"methods={methods!r}: use one or more of {', '.join(repr(m) for m in METHOD_VALUES)}, or None for all."
         )
+    # ``history`` is the earlier name of ``add_diff``.
+    methods = sorted({"add_diff" if m == "history" else m for m in methods})
     return "method IN (" + ", ".join("'" + m + "'" for m in methods) + ")"
 
 
-def analysed_changes(lake, tables, needed_for: str) -> tuple[list[str], str | None]:
+def analysed_changes(lake, tables, needed_for: str, methods=None) -> tuple[list[str], str | None]:
     """(the tables analysed, SQL of their changes UNION ALL) for an analysis: ``select_tables``
     then ``changes_union_sql`` table by table, so the caller knows which tables were kept
     (unreadable ones are skipped with a warning when ``tables`` is None, raise otherwise).
-    The SQL runs through ``lake.sql`` (the views it needs are registered)."""
+    The SQL runs through ``lake.sql`` (the views it needs are registered). ``methods`` (a name
+    or a list, see ``method_filter_sql``) is handed to ``lake.changes_sql``, so a feed-only
+    question never computes the snapshot's rows; the caller still filters with
+    ``method_filter_sql``."""
     names, strict = resolve(lake, tables, needed_for)
-    parts = per_table(names, strict, lambda name: f"select * from ({lake.changes_sql(name)})")
+    if methods is not None:
+        method_filter_sql(methods)  # an unknown method raises before any table is read
+        methods = [methods] if isinstance(methods, str) else list(methods)
+    parts = per_table(names, strict, lambda name: f"select * from ({lake.changes_sql(name, methods=methods)})")
     return list(parts), ("\nunion all\n".join(parts.values()) if parts else None)
 
 
@@ -132,10 +142,11 @@ def periodic_frame(lake, tables, by, when, methods, needed_for: str, schema, bui
     DuckDB and type the aggregated result (no ``period`` column when ``by`` is None)."""
     check_by(by)
     clock = clock_column(when)
-    names, changes = analysed_changes(lake, tables, needed_for)
+    keep = method_filter_sql(methods)
+    names, changes = analysed_changes(lake, tables, needed_for, methods)
     if by is None:
         schema = schema.without("period")
     if changes is None:
         return schema.frame(None)
-    df = lake.sql(build_sql(changes, names, by, clock, method_filter_sql(methods))).df()
+    df = lake.sql(build_sql(changes, names, by, clock, keep)).df()
     return schema.frame(df)

@@ -35,7 +35,7 @@ LATENCY = Schema(
     Column('excluded', 'int64', 'changes of the period left out of the figures above, never dropped silently: ``excluded_sentinel`` + ``excluded_negative`` + changes whose landing time is unknown (``landed_at`` NULL: a snapshot-only table without ``SinkModifiedOn``).'),
     Column('excluded_sentinel', 'int64', '``modifiedon`` NULL or a sentinel (at or before 1970-01-01T00:00:00Z: 1970-01-01, 1900-01-01, 0001-01-01).'),
     Column('excluded_negative', 'int64', 'negative latency (``landed_at`` before ``modifiedon``: clock skew between Dataverse and the lake writer).'),
-    Column('method', 'str', "the method(s) that measured the period's changes (included or excluded), distinct values joined by ``+`` in alphabetical order: ``change_feed`` (exact first landings from the Delta change data feed), ``history`` (first landings from the data files of the commit history), ``snapshot`` (each Id's latest version only; ``landed_at`` = ``SinkModifiedOn``, an upper bound of the first landing, so latencies are upper bounds), or a mix such as ``change_feed+snapshot`` where the feed covers only part of the history."),
+    Column('method', 'str', "the method(s) that measured the period's changes (included or excluded), distinct values joined by ``+`` in alphabetical order: ``change_feed`` (exact first landings from the Delta change data feed), ``add_diff`` (exact first landings from the files each commit added), ``snapshot`` (each Id's latest version only; ``landed_at`` = ``SinkModifiedOn``, an upper bound of the first landing, so latencies are upper bounds), or a mix such as ``change_feed+snapshot`` where the feed covers only part of the history."),
 )
 
 
@@ -59,7 +59,7 @@ def sync_latency(lake, tables=None, *, by: str | None = "day", when: str = "modi
         table, no ``period`` column). Periods are UTC.
     when : the clock that places a change in a period: ``"modified"`` (default; ``modifiedon``,
         what an integration sees) or ``"landed"`` (``landed_at``).
-    methods : keep only the changes measured by these methods (``"change_feed"``, ``"history"``,
+    methods : keep only the changes measured by these methods (``"change_feed"``, ``"add_diff"``,
         ``"snapshot"``, or a list); None keeps all. ``methods="change_feed"`` restricts the
         analysis to the versions the change feed saw land, whose ``landed_at`` is exact.
 

@@ -97,7 +97,7 @@ THROUGHPUT = Schema(
         ``modifiedon`` NULL or a sentinel (at or before 1970-01-01T00:00:00Z), or before the day of the table's
         first commit."""),
     Column("method", "str", """the method(s) that measured the table's changes
-        (``change_feed``, ``history``, ``snapshot``, or e.g. ``change_feed+snapshot``;
+        (``change_feed``, ``add_diff``, ``snapshot``, or e.g. ``change_feed+snapshot``;
         snapshot-only history undercounts: only each record's latest version is known)."""),
     Column("daily_basis", "str", """what ``days``, ``mean_per_day``, ``p95_per_day`` and the
         trend were computed from: ``changes`` (row-level, modified clock, over the observed

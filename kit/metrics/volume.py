@@ -19,7 +19,7 @@ VOLUME = Schema(
     Column('updates', 'int64', 'changes of kind ``update``.'),
     Column('deletes', 'int64', 'changes of kind ``delete`` (the version has IsDelete true: the soft delete Synapse Link lands, not the later purge).'),
     Column('total', 'int64', '``creates + updates + deletes``, in changes (row versions).'),
-    Column('method', 'str', "the method(s) that measured the period's changes, distinct values joined by ``+`` in alphabetical order: ``change_feed`` (exact, from the Delta change data feed), ``history`` (exact, from the commit history's data files), ``snapshot`` (only each Id's latest version is known, so counts are lower bounds: earlier versions of a record and purged deletes are not seen), or a mix such as ``change_feed+snapshot``."),
+    Column('method', 'str', "the method(s) that measured the period's changes, distinct values joined by ``+`` in alphabetical order: ``change_feed`` (exact, from the Delta change data feed), ``add_diff`` (exact, from the files each commit added), ``snapshot`` (only each Id's latest version is known, so counts are lower bounds: earlier versions of a record and purged deletes are not seen), or a mix such as ``change_feed+snapshot``."),
 )
 
 
@@ -43,7 +43,7 @@ def change_volume(lake, tables=None, *, by: str | None = "hour", when: str = "mo
         ``modifiedon``, what an integration sees) or ``"landed"`` (``landed_at``, the first
         landing in the lake).
     methods : keep only the changes measured by these methods (``"change_feed"``,
-        ``"history"``, ``"snapshot"``, or a list); None keeps all.
+        ``"add_diff"``, ``"snapshot"``, or a list); None keeps all.
 
     Returns
     -------

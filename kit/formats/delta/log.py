@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from ...errors import UnreadableTableError
 
 COMMIT_FILE = re.compile(r"^(\d{20})\.json$")
+#: The clocks a commit time can come from, best first.
+TIME_SOURCES = ("in_commit_timestamp", "commit_info", "file_mtime")
 
 
 @dataclass
@@ -18,13 +20,20 @@ class Commit:
 
     version: int
     committed_at: datetime
-    timestamp_source: str  # "commitInfo" | "inCommitTimestamp" | "file_mtime"
+    #: Which clock ``committed_at`` is (``TIME_SOURCES``): ``in_commit_timestamp``
+    #: (``commitInfo.inCommitTimestamp``), ``commit_info`` (``commitInfo.timestamp``) or
+    #: ``file_mtime`` (the commit file's modification time).
+    time_source: str
     operation: str | None
     metrics: dict
     adds: list[dict] = field(default_factory=list)
     removes: list[dict] = field(default_factory=list)
     cdcs: list[dict] = field(default_factory=list)
     configuration: dict | None = None  # set when the commit carries a metaData action
+
+    @property
+    def timestamp_source(self) -> str:  # the earlier name
+        return self.time_source
 
     @property
     def data_change(self) -> bool:
@@ -91,15 +100,32 @@ def parse_commit(table: str, version: int, raw: bytes, mtime: float) -> Commit:
             cdcs.append(action["cdc"])
         elif "metaData" in action:
             configuration = action["metaData"].get("configuration") or {}
-    if info.get("inCommitTimestamp") is not None:
-        ms, source = info["inCommitTimestamp"], "inCommitTimestamp"
-    elif info.get("timestamp") is not None:
-        ms, source = info["timestamp"], "commitInfo"
-    else:
-        ms, source = mtime * 1000.0, "file_mtime"
+    ms, source = commit_time_ms(info, mtime)
     committed_at = datetime.fromtimestamp(float(ms) / 1000.0, tz=timezone.utc)
     metrics = info.get("operationMetrics") or {}
     return Commit(version, committed_at, source, info.get("operation"), metrics, adds, removes, cdcs, configuration)
+
+
+def _positive_ms(value) -> float | None:
+    try:
+        ms = float(value)
+    except (TypeError, ValueError):
+        return None
+    return ms if ms > 0 else None
+
+
+def commit_time_ms(info: dict, mtime: float) -> tuple[float, str]:
+    """(milliseconds since the epoch, source) of a commit: ``commitInfo.inCommitTimestamp``,
+    else ``commitInfo.timestamp``, else the commit file's modification time (what Spark and the
+    Delta kernel do). A timestamp that is absent, 0 or not a number is not a time (Fabric Link
+    writes none; deltalake then reports 1970-01-01)."""
+    ms = _positive_ms(info.get("inCommitTimestamp"))
+    if ms is not None:
+        return ms, "in_commit_timestamp"
+    ms = _positive_ms(info.get("timestamp"))
+    if ms is not None:
+        return ms, "commit_info"
+    return mtime * 1000.0, "file_mtime"
 
 
 def feed_enabled_from(commits: list[Commit]) -> int | None:

@@ -35,7 +35,7 @@ from ...errors import UnreadableTableError
 from ...storage import Storage
 from ..discovery import TableLocation
 from .errors import broken_checkpoint, percent_in_path, translate_error
-from .log import COMMIT_FILE, METRIC_NAMES, Commit, commit_metrics, feed_enabled_from, parse_commit
+from .log import COMMIT_FILE, METRIC_NAMES, Commit, commit_metrics, parse_commit
 
 _SCAN_FEATURES = {
     "deletionVectors",
@@ -156,8 +156,10 @@ class DeltaSource:
     def columns(self) -> list[str]:
         return [f["name"] for f in self.schema_fields]
 
-    @property
+    @cached_property
     def version(self) -> int:
+        """The pinned version: the newest when the table was first opened (``Lake.refresh``
+        moves to a newer one by opening the table again)."""
         return self.table.version()
 
     @cached_property
@@ -405,52 +407,34 @@ class DeltaSource:
 
     # -- the log ------------------------------------------------------------------------------
     @cached_property
-    def commits(self) -> list[Commit]:
-        """Every commit whose JSON file is still in the log, oldest first."""
+    def plan(self):
+        """The landing planner over this table's pinned version (``formats.delta.plan``)."""
+        from .plan import TablePlan
+
         # Open the table first: a log deltalake refuses (a gap after the last checkpoint, a
         # corrupt checkpoint, an unsupported feature) must not yield a history that looks fine.
-        self.table  # noqa: B018
-        log = self.uri.rstrip("/") + "/_delta_log"
-        entries = [
-            (int(m.group(1)), name, mtime)
-            for name, _size, mtime in self.storage.list_files(log)
-            if (m := COMMIT_FILE.match(name))
-        ]
-        if not entries:
-            raise UnreadableTableError(
-                self.name,
-                f"its log folder {log!r} holds no commit files.",
-                advice="Point the kit at a Delta table folder (one with _delta_log/ and commits).",
-            )
-        entries.sort()
-        raws = self.storage.read_many([log + "/" + name for _v, name, _m in entries])
-        return [parse_commit(self.name, v, raw, mtime) for (v, _n, mtime), raw in zip(entries, raws)]
+        version = self.version
+        return TablePlan(self.name, self.uri, self.storage, version, self.configuration)
 
-    @cached_property
+    @property
+    def commits(self) -> list[Commit]:
+        """Every commit whose JSON file is still in the log, oldest first, up to the pinned
+        version (a commit another writer made since is not this snapshot's)."""
+        return self.plan.commits
+
+    @property
     def last_commit(self) -> Commit:
-        """The latest commit, reading only its own file (``commits`` reads them all)."""
-        if "commits" in self.__dict__:
-            return self.commits[-1]
-        log = self.uri.rstrip("/") + "/_delta_log"
-        version = self.version  # opens the table: a log deltalake refuses must not look fine
-        uri = f"{log}/{version:020d}.json"
-        try:  # the latest commit file by name: no listing of a log that may hold thousands
-            raw = self.storage.read_bytes(uri)
-            commit = parse_commit(self.name, version, raw, 0.0)
-            if commit.timestamp_source == "file_mtime":  # only then is the file's time needed
-                commit = parse_commit(self.name, version, raw, self.storage.mtime(uri))
-            return commit
-        except FileNotFoundError:
-            pass
-        entries = [
-            (int(m.group(1)), name, mtime)
-            for name, _size, mtime in self.storage.list_files(log)
-            if (m := COMMIT_FILE.match(name))
-        ]
-        if not entries:
-            return self.commits[-1]  # raises the error naming the empty log
-        version, name, mtime = max(entries)
-        return parse_commit(self.name, version, self.storage.read_bytes(log + "/" + name), mtime)
+        return self.plan.last
+
+    @property
+    def first_commit(self) -> Commit:
+        return self.plan.first
+
+    @property
+    def reads_files(self) -> bool:
+        """True when the engine reads the planned data files itself: a local table whose
+        files hold the columns under their logical names (no column mapping)."""
+        return not self.storage.remote and not self.column_mapping
 
     def history(self):
         """One row per commit; see ``Lake.history`` for the columns."""
@@ -477,11 +461,12 @@ class DeltaSource:
         return df
 
     # -- the relations the layers above see (formats.base.TableSource) -------------------------
-    def changes_sql(self, con, view: str) -> str:
-        """SQL of the ``changes`` relation (``formats.delta.changes``)."""
+    def changes_sql(self, con, view: str, methods=None) -> str:
+        """SQL of the ``changes`` relation (``formats.delta.changes``); ``methods``: only the
+        changes of these methods (None: all)."""
         from .changes import changes_sql
 
-        return changes_sql(con, self, view)
+        return changes_sql(con, self, view, methods=methods)
 
     def coverage(self):
         from .changes import coverage
@@ -501,34 +486,20 @@ class DeltaSource:
 
     @cached_property
     def feed_start(self) -> int | None:
-        """The earliest version from which the change data feed is complete to the latest
+        """The earliest version from which the change data feed is complete to the pinned
         version: the feed was on and every file it needs still exists. None: no usable feed."""
         if not self.change_feed_enabled:
             return None
-        commits = self.commits
-        base = self.uri.rstrip("/")
-        enabled_from = feed_enabled_from(commits)
-        start = None
-        expected = commits[-1].version
-        for c in reversed(commits):
-            if c.version != expected:  # a commit file is gone: the feed cannot reach further back
-                break
-            if enabled_from is None or c.version < enabled_from:
-                break
-            needed = [x["path"] for x in c.cdcs]
-            if not needed:
-                needed = [x["path"] for x in c.adds + c.removes if x.get("dataChange", True)]
-            if not all(self.storage.exists(base + "/" + unquote(p)) for p in needed):
-                break
-            start = c.version
-            expected -= 1
-        return start
+        return self.plan.feed_start(need_removes=not self.reads_files)
 
     def feed_reader(self, columns: list[str], starting_version: int):
-        """A fresh stream of the change data feed from ``starting_version`` (read once)."""
+        """A fresh stream of the change data feed from ``starting_version`` to the pinned
+        version (read once), through deltalake's ``load_cdf``: the path for tables whose files
+        the engine cannot read itself (remote, column mapping)."""
         try:
             return self.table.load_cdf(
                 starting_version=starting_version,
+                ending_version=self.version,
                 # load_cdf needs mixed-case names quoted, but not its own metadata columns.
                 columns=[c if c in _FEED_COLUMNS else quote(c) for c in columns],
             )
