@@ -426,9 +426,11 @@ class Lake:
             return f"select * from {quote(cached)}" + _method_where(methods)
         try:
             if not self._cache_changes:
-                return source.changes_sql(self._con, self.view(source.name), methods=methods)
+                sql = source.changes_sql(self._con, self.view(source.name), methods=methods)
+                self._con.sql(sql)  # bound now: a file lost under the reader fails this table, not the run
+                return sql
             sql = source.changes_sql(self._con, self.view(source.name))
-        except duckdb.Error as exc:  # a file lost under the reader: this table fails, not the run
+        except duckdb.Error as exc:
             raise translate_error(source.name, exc, self.storage.secrets()) from None
         cached = f"__kit_changes_{self._generation}_{len(self._changes_tables)}"
         try:
@@ -525,11 +527,12 @@ class Lake:
         columns (NotDataverseTableError otherwise)."""
         if tables is None:
             chosen, skipped = [], []
+            unreadable = {}
             for name in self.table_names:
                 try:
                     kind = self.kind(name)
-                except KitError:
-                    skipped.append(f"{name} (unreadable)")
+                except KitError as exc:
+                    unreadable[name] = exc
                     continue
                 if kind in ("dataverse", "finance_operations"):
                     chosen.append(name)
@@ -541,6 +544,8 @@ class Lake:
                     f"Skipped tables without the Dataverse columns {', '.join(needed)}: {', '.join(skipped)}",
                     SkippedTableWarning, stacklevel=3,
                 )
+            for name, exc in unreadable.items():  # each with its own reason
+                warnings.warn(f"Skipped table {name!r}: {exc}", SkippedTableWarning, stacklevel=3)
             return chosen
         if isinstance(tables, str):
             tables = [tables]

@@ -166,7 +166,7 @@ def test_analysable_skips_unreadable_tables_with_a_warning(tmp_path):
     account_timeline(synapse(tmp_path, "account"))
     os.makedirs(os.path.join(synapse(tmp_path, "half"), "_delta_log"))
     lake = kit.open_lake(tmp_path)
-    with pytest.warns(UserWarning, match=r"half \(unreadable\)"):
+    with pytest.warns(kit.SkippedTableWarning, match=r"Skipped table 'half': Table 'half' cannot be read"):
         assert lake.analysable(None) == ["account"]
 
 
