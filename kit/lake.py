@@ -408,7 +408,11 @@ class Lake:
         ``coverage()`` for how far back they are exact. Computed in DuckDB from the files the
         planner names (never in pandas), at the table's pinned version. ``methods`` (a name or a
         list): only the changes of these methods; None: all."""
-        return self._con.sql(self.changes_sql(table, methods=methods))
+        sql = self.changes_sql(table, methods=methods)
+        try:
+            return self._con.sql(sql)
+        except duckdb.Error as exc:  # a file lost under the reader: a KitError that names it
+            raise translate_error(self[table].name, exc, self.storage.secrets()) from None
 
     def changes_sql(self, table: str, methods=None) -> str:
         """The SQL behind ``changes(table)``, for composing larger queries on ``connection``.
@@ -426,7 +430,9 @@ class Lake:
             return f"select * from {quote(cached)}" + _method_where(methods)
         try:
             if not self._cache_changes:
-                return source.changes_sql(self._con, self.view(source.name), methods=methods)
+                sql = source.changes_sql(self._con, self.view(source.name), methods=methods)
+                self._con.sql(sql)  # binding finds a file lost under the reader: this table fails
+                return sql
             sql = source.changes_sql(self._con, self.view(source.name))
         except duckdb.Error as exc:  # a file lost under the reader: this table fails, not the run
             raise translate_error(source.name, exc, self.storage.secrets()) from None
