@@ -408,7 +408,11 @@ class Lake:
         ``coverage()`` for how far back they are exact. Computed in DuckDB from the files the
         planner names (never in pandas), at the table's pinned version. ``methods`` (a name or a
         list): only the changes of these methods; None: all."""
-        return self._con.sql(self.changes_sql(table, methods=methods))
+        sql = self.changes_sql(table, methods=methods)
+        try:
+            return self._con.sql(sql)
+        except duckdb.Error as exc:  # a file lost under the reader: a KitError that names it
+            raise translate_error(self[table].name, exc, self.storage.secrets()) from None
 
     def changes_sql(self, table: str, methods=None) -> str:
         """The SQL behind ``changes(table)``, for composing larger queries on ``connection``.
