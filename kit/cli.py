@@ -239,7 +239,12 @@ def _report(lake, output: str) -> str:
     from . import report
 
     names = lake.dataverse_tables()
-    _read_changes(lake, names, "reading tables")
+    with lake.sharing_changes():  # each table's changes read once, for every analysis of the report
+        _read_changes(lake, names, "reading tables")
+        return _analyse_and_write(lake, output, report)
+
+
+def _analyse_and_write(lake, output: str, report) -> str:
     steps = 16 + 1  # the analyses report.collect runs, then the HTML
     with _progress(steps, "analysing") as bar:
         def step(key):

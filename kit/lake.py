@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from contextlib import contextmanager
 from datetime import datetime
 
 import duckdb
@@ -101,6 +102,24 @@ class Lake:
         self._generation += 1
         self._open_tables()
         return self
+
+    @contextmanager
+    def sharing_changes(self):
+        """Within the block, each table's changes are computed once, into a temporary table of
+        the engine, and shared by every analysis that reads them (the report runs 16 over the
+        same changes); after it, the lake computes them per query again (``cache_changes``) and
+        the temporary tables are dropped. One analysis alone is faster without: the engine then
+        reads only the columns it needs, streaming."""
+        before = self._cache_changes
+        self._cache_changes = True
+        try:
+            yield self
+        finally:
+            self._cache_changes = before
+            if not before:
+                for cached in self._changes_tables.values():
+                    self._con.execute(f"drop table if exists {quote(cached)}")
+                self._changes_tables.clear()
 
     def __repr__(self) -> str:
         return f"Lake({self.storage.display!r}, tables={len(self._sources)})"

@@ -42,30 +42,31 @@ def collect(lake, progress=None) -> dict:
         if progress is not None:
             progress(key)
 
-    run("tables", lake.tables)
-    data["producer"] = readings.producer(data["tables"])
-    try:
-        data["as_of"] = lake.as_of
-    except KitError:
-        data["as_of"] = None
-    history = lake.history()
-    data["history"] = None if history.empty else history
-    data["window"] = lake.observed_window()
-    run("coverage", lambda: readings.coverage_table(lake.coverages()))
-    run("latency", sync_latency, lake, by=None)
-    run("latency_day", sync_latency, lake, by="day")
-    run("naive", naive_latency, lake)
-    run("relanded", relanded_rows, lake)
-    run("volume_day", change_volume, lake, by="day")
-    run("volume_hour", change_volume, lake, by="hour")
-    run("throughput", throughput, lake)
-    run("daily", daily_volume, lake)
-    run("limits", limits_table)
-    run("cadence", sync_cadence, lake)
-    run("gaps", sync_gaps, lake, outages_only=True)
-    run("freshness", freshness, lake)
-    run("anomalies", anomalies, lake, metric="volume")
-    run("anomalies_latency", anomalies, lake, metric="latency")
+    with lake.sharing_changes():  # 16 analyses over the same changes: computed once
+        run("tables", lake.tables)
+        data["producer"] = readings.producer(data["tables"])
+        try:
+            data["as_of"] = lake.as_of
+        except KitError:
+            data["as_of"] = None
+        history = lake.history()
+        data["history"] = None if history.empty else history
+        data["window"] = lake.observed_window()
+        run("coverage", lambda: readings.coverage_table(lake.coverages()))
+        run("latency", sync_latency, lake, by=None)
+        run("latency_day", sync_latency, lake, by="day")
+        run("naive", naive_latency, lake)
+        run("relanded", relanded_rows, lake)
+        run("volume_day", change_volume, lake, by="day")
+        run("volume_hour", change_volume, lake, by="hour")
+        run("throughput", throughput, lake)
+        run("daily", daily_volume, lake)
+        run("limits", limits_table)
+        run("cadence", sync_cadence, lake)
+        run("gaps", sync_gaps, lake, outages_only=True)
+        run("freshness", freshness, lake)
+        run("anomalies", anomalies, lake, metric="volume")
+        run("anomalies_latency", anomalies, lake, metric="latency")
     for key in ("latency_day", "volume_day", "volume_hour", "daily"):
         data[key] = readings.in_window(data[key], data["window"])
     return data

@@ -273,3 +273,18 @@ def test_show_warnings_as_notes_prints_each_message_once(capsys):
     finally:
         warnings.showwarning = saved
     assert capsys.readouterr().out == "note: Skipped tables without the Dataverse columns: x\n"
+
+
+def test_sharing_changes_gives_the_same_numbers_and_leaves_nothing_behind(lake_dir):
+    """Inside ``lake.sharing_changes()`` each table's changes are computed once into a temporary
+    table; the analyses give the same frames as without, and the tables are dropped after."""
+    lake = kit.open_lake(lake_dir)
+    plain = kit.sync_latency(lake, by="day"), kit.change_volume(lake, by="hour")
+    with lake.sharing_changes():
+        shared = kit.sync_latency(lake, by="day"), kit.change_volume(lake, by="hour")
+        kept = dict(lake._changes_tables)
+        assert kept  # computed once, kept for the block
+    assert all(a.equals(b) for a, b in zip(plain, shared))
+    assert not lake._changes_tables
+    names = {r[0] for r in lake.connection.sql("select table_name from duckdb_tables() where temporary").fetchall()}
+    assert not names & set(kept.values())
