@@ -49,11 +49,14 @@ def open_lake(location, *, storage_options: dict[str, str] | None = None, cache_
 
     Finds every table (Synapse Link Delta, Fabric Link, a folder of Delta tables, or a single
     Delta table); reads no table log until the table is used. ``storage_options`` are passed to
-    deltalake's object store (account name, key, SAS token, service principal...); for a URI
-    without them, the ``AZURE_STORAGE_ACCOUNT_NAME`` / ``_ACCOUNT_KEY`` / ``_SAS_TOKEN`` and
-    ``AZURE_CLIENT_ID`` / ``_CLIENT_SECRET`` / ``AZURE_TENANT_ID`` environment variables are
-    used. They never appear in a repr, a log or an error. Raises ``LakeNotFoundError`` when
-    nothing is found.
+    deltalake's object store (account name, key, SAS token with or without its ``?``, service
+    principal...); for a URI without them, the environment: ``AZURE_STORAGE_ACCOUNT_NAME`` /
+    ``_ACCOUNT_KEY`` / ``_SAS_TOKEN`` / ``_TOKEN``, ``AZURE_CLIENT_ID`` / ``_CLIENT_SECRET`` /
+    ``AZURE_TENANT_ID`` / ``AZURE_FEDERATED_TOKEN_FILE``, ``AZURE_USE_AZURE_CLI``, and
+    ``AZURE_STORAGE_USE_EMULATOR`` (Azurite). Credentials never appear in a repr, a log or an
+    error. Every remote call is bounded: ``KIT_STORAGE_CONNECT_TIMEOUT`` and
+    ``KIT_STORAGE_TIMEOUT`` (seconds; or ``timeout`` / ``connect_timeout`` in the options).
+    Raises ``LakeNotFoundError`` when nothing is found.
 
     Each table is pinned at its newest version when first used: every result of the lake
     (``tables``, ``history``, ``changes``, every analysis) describes that version, whatever
@@ -62,7 +65,8 @@ def open_lake(location, *, storage_options: dict[str, str] | None = None, cache_
     ``cache_changes``: keep each table's ``changes()`` in a DuckDB temporary table once computed
     (see ``Lake.changes_sql``). The default (False) computes them inside each query, where
     DuckDB reads only the columns and rows the query needs: faster for one analysis, and
-    less memory; True pays off only when many analyses run on the same large tables.
+    less memory; True pays off only when many analyses run on the same large tables (or use
+    ``with lake.sharing_changes():`` around them, as the report does).
     """
     return Lake(location, storage_options=storage_options, cache_changes=cache_changes)
 
