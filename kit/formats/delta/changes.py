@@ -46,6 +46,7 @@ deltalake's ``load_cdf``, bounded to the pinned version; they have no add-file d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -53,7 +54,10 @@ from ...dataverse import column_map, is_deleted_sql, latest_version_sql, require
 from ...engines.sql import literal, quote, truncate
 from ..base import CHANGE_COLUMNS, Coverage
 from .plan import NotPlannable, PlannedFile
-from .source import DeltaSource, FeedFactory, sql_type
+from .types import sql_type
+
+if TYPE_CHECKING:
+    from .source import DeltaSource
 
 
 @dataclass(frozen=True)
@@ -392,3 +396,13 @@ def _add_diff_sql(con, source: DeltaSource, c: dict, opt: dict, files: list[Plan
            'add_diff' AS method
     from flat f join id_first i using (id)
     """
+
+
+class FeedFactory:
+    """An Arrow stream source DuckDB can scan any number of times (as ``source.ScanFactory``), for the change data feed from a version, with chosen columns."""
+
+    def __init__(self, source: DeltaSource, columns: list[str], starting_version: int):
+        self._source, self._columns, self._start = source, columns, starting_version
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        return self._source.feed_reader(self._columns, self._start).__arrow_c_stream__(requested_schema)

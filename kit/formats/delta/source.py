@@ -35,6 +35,7 @@ from ...errors import UnreadableTableError
 from ...storage import Storage
 from ..discovery import TableLocation
 from .errors import broken_checkpoint, percent_in_path, translate_error
+from .types import sql_type
 from .log import COMMIT_FILE, METRIC_NAMES, Commit, commit_metrics, parse_commit
 
 _SCAN_FEATURES = {
@@ -53,32 +54,6 @@ _SCAN_FEATURES = {
 _DATASET_REFUSES = {"deletionVectors", "v2Checkpoint"}
 # Of those, the ones the parquet fast path can also read correctly.
 _PARQUET_FEATURES = {"timestampNtz", "vacuumProtocolCheck", "domainMetadata", "rowTracking", "checkpointProtection"}
-
-_PRIMITIVE_SQL = {
-    "string": "VARCHAR",
-    "long": "BIGINT",
-    "integer": "INTEGER",
-    "short": "SMALLINT",
-    "byte": "TINYINT",
-    "float": "FLOAT",
-    "double": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "binary": "BLOB",
-    "date": "DATE",
-    "timestamp": "TIMESTAMPTZ",
-    "timestamp_ntz": "TIMESTAMP",
-}
-
-def sql_type(delta_type) -> str | None:
-    """The DuckDB type of a Delta schema type (JSON form); None for nested types."""
-    if isinstance(delta_type, str):
-        if delta_type in _PRIMITIVE_SQL:
-            return _PRIMITIVE_SQL[delta_type]
-        m = re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", delta_type)
-        if m:
-            return f"DECIMAL({m.group(1)},{m.group(2)})"
-    return None
-
 
 
 class DeltaSource:
@@ -541,16 +516,6 @@ class ScanFactory:
         except Exception as exc:
             raise self._source._fail(exc) from None
         return reader.__arrow_c_stream__(requested_schema)
-
-
-class FeedFactory:
-    """Like ScanFactory, for the change data feed from a version, with chosen columns."""
-
-    def __init__(self, source: DeltaSource, columns: list[str], starting_version: int):
-        self._source, self._columns, self._start = source, columns, starting_version
-
-    def __arrow_c_stream__(self, requested_schema=None):
-        return self._source.feed_reader(self._columns, self._start).__arrow_c_stream__(requested_schema)
 
 
 _FEED_COLUMNS = {"_change_type", "_commit_version", "_commit_timestamp"}
