@@ -23,9 +23,7 @@ import azurite as az
 
 ROOT = az.ROOT
 SAMPLE = os.path.join(ROOT, "sample_lake")
-FIXTURES = next((p for p in (os.path.join(ROOT, "tests", "fixtures", "delta"),
-                             os.path.normpath(os.path.join(ROOT, "..", "shared", "fixtures", "delta")))
-                 if os.path.isdir(p)), os.path.join(ROOT, "tests", "fixtures", "delta"))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "delta")
 FIXTURE_TABLES = [
     "deltars__simple_table_with_checkpoint",
     "deltars__table-with-dv-small",
