@@ -36,8 +36,9 @@ ANALYSES = {
     "anomalies": ("kit.metrics.anomalies", "anomalies", ("tables", "metric")),
 }
 BY_DEFAULT = {"latency": "day", "volume": "hour"}
-# the analyses that read every landed row version (the rest read the commit log only)
-READS_CHANGES = {"latency", "volume", "throughput", "anomalies"}
+# the analyses that read every landed row version several times (the rest read the log only, or
+# the changes in one streaming query, where computing them ahead would only add work)
+READS_CHANGES_AGAIN = {"throughput", "anomalies"}
 
 DESCRIPTIONS = {
     "tables": "list the lake's tables: layout, kind, version, rows, last commit",
@@ -224,7 +225,8 @@ def _no_dataverse(lake, location: str) -> KitError:
 
 
 def _read_changes(lake, names: list[str], desc: str = "reading changes") -> None:
-    """Read each table's changes once (the lake caches them), one step per table on the bar."""
+    """Read each table's changes once, one step per table on the bar (inside
+    ``lake.sharing_changes()``, which keeps them for the analyses that follow)."""
     with _progress(len(names), desc) as bar:
         for name in names:
             bar.set_postfix_str(name, refresh=False)
@@ -302,10 +304,13 @@ def run(argv: list[str]) -> int:
             raise _no_dataverse(lake, lake.storage.display)
     else:
         names = [lake[t].name for t in kwargs["tables"]]
-    if args.command in READS_CHANGES and len(names) > 1:
-        _read_changes(lake, names)
     function = getattr(importlib.import_module(module), func)
-    result = function(lake, **kwargs)
+    if args.command in READS_CHANGES_AGAIN and len(names) > 1:
+        with lake.sharing_changes():  # read once per table (the bar's steps), then shared
+            _read_changes(lake, names)
+            result = function(lake, **kwargs)
+    else:
+        result = function(lake, **kwargs)
     if args.command == "anomalies" and not args.all_hours:
         result = result[result["flag"].notna()]  # the hours to look at; --all for every hour
     if args.command == "throughput":

@@ -54,18 +54,24 @@ def is_deleted_sql(column: str) -> str:
     return f"coalesce(lower(CAST({quote(column)} AS VARCHAR)) in ('true', '1'), false)"
 
 
+def latest_order_sql(columns: list[str]) -> str:
+    """The order that ranks an Id's rows latest first: the highest ``versionnumber``, then the
+    latest ``SinkModifiedOn`` (duplicate versionnumbers occur: retries)."""
+    cols = column_map(columns)
+    order = [f"{quote(cols['versionnumber'])} desc nulls last"]
+    if "sinkmodifiedon" in cols:
+        order.append(f"{quote(cols['sinkmodifiedon'])} desc nulls last")
+    return ", ".join(order)
+
+
 def latest_version_sql(view: str, columns: list[str], select: str = "*") -> str:
     """``select`` over each Id's latest row of ``view``: the highest ``versionnumber``, then
     the latest ``SinkModifiedOn`` (duplicate versionnumbers occur: retries). Soft-deleted rows
     are kept; ``live_sql`` drops them."""
-    cols = column_map(columns)
     c = require_columns(view, columns, ("Id", "versionnumber"), "the latest version per Id")
-    order = [f"{quote(c['versionnumber'])} desc nulls last"]
-    if "sinkmodifiedon" in cols:
-        order.append(f"{quote(cols['sinkmodifiedon'])} desc nulls last")
     return (
         f"select {select} from {quote(view)} qualify row_number() over "
-        f"(partition by {quote(c['Id'])} order by {', '.join(order)}) = 1"
+        f"(partition by {quote(c['Id'])} order by {latest_order_sql(columns)}) = 1"
     )
 
 

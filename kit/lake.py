@@ -16,7 +16,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from .dataverse import fno_sql, is_deleted_sql, labels_sql, live_sql, require_columns, table_kind
+from .dataverse import fno_sql, is_deleted_sql, labels_sql, latest_order_sql, live_sql, require_columns, table_kind
 from .engines.sql import quote
 from .formats.delta.errors import translate_error
 from .formats.delta.source import DeltaSource, prefetch
@@ -295,13 +295,10 @@ class Lake:
             return f"select {key} AS k, count(*) AS total, NULL AS deleted, NULL AS live from {view}"
         cols = {c.lower(): c for c in source.columns}
         deleted = is_deleted_sql(cols["isdelete"]) if "isdelete" in cols else "false"
-        order = [f"{quote(cols['versionnumber'])} desc nulls last"]
-        if "sinkmodifiedon" in cols:
-            order.append(f"{quote(cols['sinkmodifiedon'])} desc nulls last")
         return (
             f"select {key} AS k, count(*) AS total, count(*) filter (where del) AS deleted, "
             f"count(*) filter (where latest = 1 and not del) AS live from ("
-            f"select {deleted} AS del, row_number() over (partition by {quote(cols['id'])} order by {', '.join(order)}) AS latest "
+            f"select {deleted} AS del, row_number() over (partition by {quote(cols['id'])} order by {latest_order_sql(source.columns)}) AS latest "
             f"from {view})"
         )
 

@@ -43,11 +43,6 @@ def period_sql(by: str, column: str) -> str:
     return truncate(by, column)
 
 
-def select_tables(lake, tables, needed_for: str) -> list[str]:
-    """Tables to analyse: see ``Lake.analysable``."""
-    return lake.analysable(tables, needed_for=needed_for)
-
-
 def resolve(lake, tables, needed_for: str) -> tuple[list[str], bool]:
     """(the tables to analyse, strict): ``strict`` when the caller named them, so an
     unreadable one raises instead of being skipped."""
@@ -108,8 +103,8 @@ def method_filter_sql(methods) -> str:
 
 
 def analysed_changes(lake, tables, needed_for: str, methods=None) -> tuple[list[str], str | None]:
-    """(the tables analysed, SQL of their changes UNION ALL) for an analysis: ``select_tables``
-    then ``changes_union_sql`` table by table, so the caller knows which tables were kept
+    """(the tables analysed, SQL of their changes UNION ALL) for an analysis: ``resolve``
+    then each table's changes, so the caller knows which tables were kept
     (unreadable ones are skipped with a warning when ``tables`` is None, raise otherwise).
     The SQL runs through ``lake.sql`` (the views it needs are registered). ``methods`` (a name
     or a list, see ``method_filter_sql``) is handed to ``lake.changes_sql``, so a feed-only

@@ -75,10 +75,6 @@ def sync_commits(lake, tables: list[str], strict: bool) -> tuple[pd.DataFrame, l
     return out.reset_index(drop=True), list(parts)
 
 
-def _resolve(lake, tables, needed_for: str) -> tuple[list[str], bool]:
-    return resolve(lake, tables, needed_for)
-
-
 # Consecutive sync commits per table, with the interval that ends at each one.
 _INTERVALS_SQL = """
     select "table",
@@ -143,7 +139,7 @@ def sync_cadence(lake, tables=None) -> pd.DataFrame:
       (linear interpolation) and maximum of the intervals between consecutive sync commits,
       in seconds (float). NaN when the table has fewer than two sync commits.
     """
-    names, strict = _resolve(lake, tables, "sync_cadence")
+    names, strict = resolve(lake, tables, "sync_cadence")
     commits, read = sync_commits(lake, names, strict)
     df = _cadence_frame(lake, commits)
     # Tables read but without any sync commit still get a row (commits = 0).
@@ -276,7 +272,7 @@ def sync_gaps(lake, tables=None, *, outages_only: bool = False) -> pd.DataFrame:
     The time after the last sync is not a gap: it is what ``freshness`` measures. A table with
     two sync commits has one interval, never longer than 3 times itself: no gap.
     """
-    names, strict = _resolve(lake, tables, "sync_gaps")
+    names, strict = resolve(lake, tables, "sync_gaps")
     return outages(lake, names, strict, include_quiet=not outages_only)
 
 
@@ -336,7 +332,7 @@ def freshness(lake, tables=None, *, as_of=None) -> pd.DataFrame:
     Computed in DuckDB over ``lake.syncs`` and ``lake.changes`` (``lake.sql``).
     """
     at = utc_timestamp(lake.as_of) if as_of is None else utc_timestamp(as_of)
-    names, strict = _resolve(lake, tables, "freshness")
+    names, strict = resolve(lake, tables, "freshness")
     parts = per_table(names, strict, lake.syncs_sql)
     read = list(parts)
     if not read:
