@@ -87,6 +87,15 @@ class NotDataverseTableError(KitError):
         self.missing = missing
 
 
+class StoreError(KitError):
+    """The store (``open_lake(..., store=FILE)``) cannot be used: a path inside the lake, a
+    folder, a file that is not a kit store, or another schema version."""
+
+
+class StoreBusyError(StoreError):
+    """Another collect or lake held the store for longer than ``KIT_STORE_TIMEOUT`` seconds."""
+
+
 class KitWarning(UserWarning):
     """Base class of every warning the kit emits (filter them with ``warnings.filterwarnings``)."""
 

@@ -21,10 +21,12 @@ from .engines.sql import quote
 from .formats.delta.errors import translate_error
 from .formats.delta.source import DeltaSource, prefetch
 from .engines.duckdb import DuckDBEngine
-from .errors import KitError, SkippedTableWarning, TableNotFoundError
+from .errors import KitError, SkippedTableWarning, StoreError, TableNotFoundError
 from .formats.base import SYNC_COLUMNS, Coverage
 from .formats.discovery import discover
 from .storage import Storage, storage_options_from_env
+from .store import Store, StoredTable
+from .store.store import merged_changes_sql, stored_coverage
 
 # A double-quoted identifier or a bare word, for finding the tables a query names.
 _IDENTIFIER = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)')
@@ -44,7 +46,8 @@ TABLE_COLUMNS = (
 )
 
 
-def open_lake(location, *, storage_options: dict[str, str] | None = None, cache_changes: bool = False) -> "Lake":
+def open_lake(location, *, storage_options: dict[str, str] | None = None, store=None,
+              cache_changes: bool = False) -> "Lake":
     """Open a lake: a local folder or an Azure storage / OneLake URI.
 
     Finds every table (Synapse Link Delta, Fabric Link, a folder of Delta tables, or a single
@@ -62,23 +65,32 @@ def open_lake(location, *, storage_options: dict[str, str] | None = None, cache_
     (``tables``, ``history``, ``changes``, every analysis) describes that version, whatever
     other writers commit meanwhile; ``Lake.refresh()`` moves every table to its newest version.
 
+    ``store``: the path of the kit's store (a DuckDB file, never inside the lake; created by the
+    first ``Lake.collect()``). With a store, ``changes()`` and every analysis cover the whole
+    collected history exactly, as if the change feed had never been vacuumed, plus the commits
+    not collected yet; ``coverage()`` reports the exact span and any gap. None: the lake alone
+    (exact only as far back as its change feed reaches). Notebooks and the CLI read
+    ``KIT_STORE``; ``open_lake`` reads no environment for it.
+
     ``cache_changes``: keep each table's ``changes()`` in a DuckDB temporary table once computed
     (see ``Lake.changes_sql``). The default (False) computes them inside each query, where
     DuckDB reads only the columns and rows the query needs: faster for one analysis, and
     less memory; True pays off only when many analyses run on the same large tables (or use
     ``with lake.sharing_changes():`` around them, as the report does).
     """
-    return Lake(location, storage_options=storage_options, cache_changes=cache_changes)
+    return Lake(location, storage_options=storage_options, store=store, cache_changes=cache_changes)
 
 
 class Lake:
     """An opened lake. Index it by table name to get the table's ``DeltaSource``."""
 
-    def __init__(self, location, *, storage_options: dict[str, str] | None = None, cache_changes: bool = False):
+    def __init__(self, location, *, storage_options: dict[str, str] | None = None, store=None,
+                 cache_changes: bool = False):
         if storage_options is None and "://" in str(location):
             storage_options = storage_options_from_env()
         self.storage = Storage(str(location), storage_options)
         self.location = self.storage.location
+        self.store = None if store is None else Store(store, None if self.storage.remote else self.location)
         self.engine = DuckDBEngine()
         self._con = self.engine.connection
         self._cache_changes = cache_changes
@@ -95,13 +107,14 @@ class Lake:
         self._changes_tables: dict[str, str] = {}
         self._syncs_tables: dict[str, str] = {}
         self._broken: dict[str, KitError] = {}
+        self._stored: dict[str, StoredTable | None] = {}
 
     def refresh(self) -> "Lake":
         """Move every table to its newest version (and find tables added since): the next use
         of a table reads its log again, and every later result describes the new versions.
         Relations obtained before keep reading the old views' definitions only until their
         views are replaced; take new ones after a refresh. Returns the lake."""
-        for cached in self._changes_tables.values():
+        for cached in list(self._changes_tables.values()) + [s.rows for s in self._stored.values() if s]:
             self._con.execute(f"drop table if exists {quote(cached)}")
         self._generation += 1
         self._open_tables()
@@ -126,7 +139,8 @@ class Lake:
                 self._changes_tables.clear()
 
     def __repr__(self) -> str:
-        return f"Lake({self.storage.display!r}, tables={len(self._sources)})"
+        store = "" if self.store is None else f", store={str(self.store.path)!r}"
+        return f"Lake({self.storage.display!r}, tables={len(self._sources)}{store})"
 
     # -- tables -------------------------------------------------------------------------------
     @property
@@ -450,10 +464,10 @@ class Lake:
             return f"select * from {quote(cached)}" + _method_where(methods)
         try:
             if not self._cache_changes:
-                sql = source.changes_sql(self._con, self.view(source.name), methods=methods)
+                sql = self._table_changes_sql(source, methods)
                 self._con.sql(sql)  # bound now: a file lost under the reader fails this table, not the run
                 return sql
-            sql = source.changes_sql(self._con, self.view(source.name))
+            sql = self._table_changes_sql(source, None)
         except duckdb.Error as exc:
             raise translate_error(source.name, exc, self.storage.secrets()) from None
         cached = f"__kit_changes_{self._generation}_{len(self._changes_tables)}"
@@ -464,12 +478,133 @@ class Lake:
         self._changes_tables[source.name] = cached
         return f"select * from {quote(cached)}" + _method_where(methods)
 
+    def _table_changes_sql(self, source: DeltaSource, methods) -> str:
+        """The changes of one table: the lake's alone, or with a store, the stored history plus
+        the commits not collected yet (``store.merged_changes_sql``)."""
+        stored = self.stored(source.name)
+        if stored is None:
+            return source.changes_sql(self._con, self.view(source.name), methods=methods)
+        increment = source.increment(self._con, stored.version, stored.table_id)
+        wants = None if methods is None else {"add_diff" if m == "history" else m for m in methods}
+        snapshot = None
+        if not stored.complete and (wants is None or "snapshot" in wants):
+            snapshot = source.changes_sql(self._con, self.view(source.name), method="snapshot")
+        return merged_changes_sql(stored, increment.sql, snapshot) + _method_where(methods)
+
+    def stored(self, table: str) -> StoredTable | None:
+        """What the store knows of ``table`` (None without a store, or before its first
+        collect), read once per pinned table: its rows are copied into the engine, so the
+        store is held only for that moment (a collect running meanwhile is not disturbed)."""
+        if self.store is None:
+            return None
+        name = self[table].name
+        if name not in self._stored:
+            rows = f"__kit_stored_{self._generation}_{len(self._stored)}"
+            self._stored[name] = self.store.read_table(self._con, name, rows)
+        return self._stored[name]
+
     def coverage(self, table: str) -> Coverage:
         """Which method ``changes()`` uses for the table, from when it is exact, and since when
-        the lake observed the table (``observed_from``: its first commit still in the log)."""
+        the lake observed the table (``observed_from``: its first commit still in the log, or
+        with a store, the first commit it collected if earlier). With a store that collected
+        the table: the method it collected with, exact from its first collected commit
+        (``feed_from_time``), ``complete`` when that was the table's creation and no commit was
+        lost since, and ``gaps`` (commits vacuumed between two collects, or a re-creation)."""
         source = self[table]
         require_columns(source.name, source.columns, ("Id", "versionnumber", "modifiedon"), "changes()")
-        return source.coverage()
+        lake_coverage = source.coverage()
+        stored = self.stored(source.name)
+        if stored is None:
+            return lake_coverage
+        return stored_coverage(stored, lake_coverage)
+
+    # -- the store ----------------------------------------------------------------------------
+    def collect(self, tables=None) -> pd.DataFrame:
+        """Record in the store every first landing it does not hold yet (needs ``store=``).
+
+        For each table (None: every Dataverse and F&O table; unreadable ones are skipped with a
+        warning), reads only the commits after the last version collected (a table without a
+        change feed is read through its add-file diff, whose files must all be read), and adds
+        each (Id, versionnumber) not yet recorded, once, with its kind, ``modifiedon``,
+        ``landed_at`` (first landing) and method; a later landing of a recorded version only
+        raises its ``landings``. Collecting again with no new commit adds nothing. Commits whose
+        files were vacuumed before any collect read them are recorded as a gap; a table dropped
+        and created again (a new ``metaData.id``) is followed, its new initial load being
+        landings of the versions it carries again. Safe to run while another collect runs.
+
+        Returns one row per table: ``table``, ``from_version`` and ``to_version`` (the versions
+        read; ``from_version`` NA when nothing was new), ``changes_added``, ``landings_added``
+        (later landings of versions already recorded), ``commits_lost`` (vacuumed before
+        being collected; NA when unknown: re-created), ``method`` (``change_feed``,
+        ``add_diff``, or ``snapshot``: nothing exact to collect) and ``note``."""
+        if self.store is None:
+            raise KitError("collect() needs a store: open the lake with kit.open_lake(location, store='path/to/kit_store.duckdb').")
+        names, strict = (self.analysable(None, needed_for="collect()"), False) if tables is None else (
+            self.analysable(tables, needed_for="collect()"), True)
+        rows = []
+        for name in names:
+            try:
+                rows.append(self._collect_table(name))
+            except StoreError:
+                raise  # the store, not the table: nothing else can be collected either
+            except KitError as exc:
+                if strict:
+                    raise
+                warnings.warn(f"Skipped table {name!r}: {exc}", SkippedTableWarning, stacklevel=2)
+        columns = ["table", "from_version", "to_version", "changes_added", "landings_added", "commits_lost", "method", "note"]
+        df = pd.DataFrame(rows, columns=columns)
+        for col in ("from_version", "to_version", "changes_added", "landings_added", "commits_lost"):
+            df[col] = df[col].astype("Int64")
+        return df
+
+    def _collect_table(self, name: str) -> dict:
+        from datetime import timezone
+
+        source = self[name]
+        scratch = f"__kit_increment_{self._generation}"
+        for _attempt in range(20):
+            known = self.store.read_state(self._con, name)
+            expected = None if known is None else (known.table_id, known.version)
+            try:
+                inc = source.increment(self._con, None if known is None else known.version,
+                                       None if known is None else known.table_id)
+                if inc.sql is not None:
+                    self._con.execute(f"create or replace temp table {quote(scratch)} as {inc.sql}")
+            except duckdb.Error as exc:
+                raise translate_error(source.name, exc, self.storage.secrets()) from None
+            try:
+                if inc.method is None and known is None:
+                    done = {"changes_added": 0, "landings_added": 0}
+                    note = "no change data feed and no add-file diff: nothing exact to collect (only the snapshot)"
+                    return {"table": name, "from_version": None, "to_version": source.version, "changes_added": 0,
+                            "landings_added": 0, "commits_lost": None, "method": "snapshot", "note": note}
+                done = self.store.merge(self._con, name, inc, scratch, expected, datetime.now(timezone.utc))
+            finally:
+                self._con.execute(f"drop table if exists {quote(scratch)}")
+            if done is not None:
+                break
+        else:
+            raise KitError(f"collect() of table {name!r} kept meeting other collects of it: try again.")
+        old = self._stored.pop(name, None)
+        if old is not None:
+            self._con.execute(f"drop table if exists {quote(old.rows)}")
+        recreated = known is not None and known.table_id != inc.table_id
+        lost = None if recreated else (0 if inc.gap is None else inc.gap.commits)
+        notes = []
+        if recreated:
+            notes.append("the table was re-created (new table id): followed from its version 0")
+        if inc.gap is not None:
+            notes.append(f"{inc.gap.commits} commit(s) vacuumed before being collected (versions "
+                         f"{inc.gap.from_version}-{inc.gap.to_version}): a gap in the record")
+        if inc.method is None and inc.from_version <= source.version and inc.gap is not None:
+            notes.append("no readable change data left after the last collect")
+        if inc.sql is None and inc.gap is None:
+            notes.append("no new commit")
+        read = inc.from_version <= inc.to_version
+        return {"table": name, "from_version": inc.from_version if read else None, "to_version": inc.to_version,
+                "changes_added": done["changes_added"], "landings_added": done["landings_added"],
+                "commits_lost": lost, "method": inc.method or (known.method if known else "snapshot"),
+                "note": "; ".join(notes)}
 
     def coverages(self, tables=None) -> pd.DataFrame:
         """``coverage`` of every Dataverse table (or of ``tables``), one row each: ``table``,

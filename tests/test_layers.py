@@ -22,7 +22,9 @@ ALLOWED = {
     "storage": BOTTOM,
     "dataverse": BOTTOM | {"engines"},
     "formats": BOTTOM | {"engines", "storage", "dataverse"},
-    "lake": BOTTOM | {"engines", "storage", "dataverse", "formats"},
+    # The store remembers changes between runs: it sees what formats give, never a Lake.
+    "store": BOTTOM | {"engines", "formats"},
+    "lake": BOTTOM | {"engines", "storage", "dataverse", "formats", "store"},
     # The analyses see a lake only through what it is given (changes, syncs, coverage): no
     # format, storage or Lake import.
     "metrics": BOTTOM | {"engines", "dataverse"},

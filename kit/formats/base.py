@@ -40,6 +40,11 @@ class Coverage:
     #: The time of the table's first commit still known (normally the initial load): changes
     #: modified before it reached the lake as history, not as they happened.
     observed_from: datetime | None = None
+    #: With a store: the spans no collect saw, oldest first (dicts with ``from_version``,
+    #: ``to_version``, ``from_time``, ``to_time``, ``commits`` lost or None when unknown, and
+    #: ``reason``: ``vacuumed`` or ``recreated``). Changes first landed in a gap are known only
+    #: from the snapshot.
+    gaps: tuple = ()
 
 
 class TableSource(Protocol):

@@ -9,7 +9,7 @@ import warnings
 
 from ..engines.sql import literal, truncate
 from ..errors import KitError
-from ..errors import SkippedTableWarning
+from ..errors import SkippedTableWarning, StoreError
 from ..settings import SENTINEL_UNTIL
 from .schema import Column, Schema
 
@@ -57,6 +57,8 @@ def per_table(names, strict: bool, step) -> dict:
     for name in names:
         try:
             out[name] = step(name)
+        except StoreError:
+            raise  # the store, not this table: every table would fail alike
         except KitError as exc:
             if strict:
                 raise

@@ -287,12 +287,14 @@ class LogSim:
                          adds, removes)
 
 
-def run_log(table: TableData, rng, window: Window, v0_ms: int) -> LogSim:
-    """The table's commits in time order: version 0, the syncs, the nightly jobs."""
+def run_log(table: TableData, rng, window: Window, v0_ms: int, vacuum: bool = True) -> LogSim:
+    """The table's commits in time order: version 0, the syncs, the nightly jobs. ``vacuum``
+    False: no file is ever vacuumed (every file is written)."""
     slot_ms = table.no * 20_000
     nights = [(window.start + d * DAY + NIGHTLY_AT) * 1000 + slot_ms for d in range(1, window.days + 1)]
     # The last night's VACUUM runs after its purge and OPTIMIZE (at +0 s and +40 s).
-    sim = LogSim(table, rng, vacuum_cutoff_ms=nights[-1] + VACUUM_AFTER_MS - RETENTION * 1000)
+    cutoff = nights[-1] + VACUUM_AFTER_MS - RETENTION * 1000 if vacuum else -(2**62)
+    sim = LogSim(table, rng, vacuum_cutoff_ms=cutoff)
     sim.write_initial(v0_ms)
     batches = landing_batches(table)
     events = [(int(ms), 0, i) for i, ms in enumerate(table.landing.commit_ms)]

@@ -67,8 +67,15 @@ def prepare_dest(dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
 
 
-def generate(dest, *, days: int = 28, scale: float = 1.0, seed: int = 7, layout: str = "synapse") -> dict:
-    """Write the sample lake to dest and return its truth (also written as dest/TRUTH.json)."""
+def generate(dest, *, days: int = 28, scale: float = 1.0, seed: int = 7, layout: str = "synapse",
+             vacuum: bool = True) -> dict:
+    """Write the sample lake to dest and return its truth (also written as dest/TRUTH.json).
+
+    ``vacuum=False``: keep every data and change file the simulated job ever wrote (no final
+    vacuum): the lake as a writer that never vacuums leaves it, whose feed reaches back to the
+    table's creation; ``sample.replay`` shows it at any earlier moment, vacuumed as of then.
+    Same tables, ids, versions, rows and commit times; file sizes in the log are measured, not
+    estimated, so its log files differ from the vacuumed lake's."""
     if layout not in LAYOUTS:
         raise InvalidOptionError(f"layout must be one of {LAYOUTS}, not {layout!r}.")
     if not 7 <= int(days) <= 366:
@@ -82,7 +89,7 @@ def generate(dest, *, days: int = 28, scale: float = 1.0, seed: int = 7, layout:
     tables = simulate_all(window, scale, seed, schemas)
     truth_tables = {}
     for t in tables.values():
-        sim = run_log(t, np.random.default_rng([seed, t.no, 5]), window, t.v0_ms)
+        sim = run_log(t, np.random.default_rng([seed, t.no, 5]), window, t.v0_ms, vacuum=vacuum)
         tdir = dest / table_dir(layout, t.name)
         write_table_files(t, sim, tdir)
         write_log(t, sim, tdir, layout)

@@ -13,6 +13,8 @@ As docs/DESIGN.md specifies, with these decisions and additions:
   every version made in the window.
 - ``commits.sync`` counts the WRITE and the MERGEs (DEFINITIONS: sync commits); ``write`` and
   ``merge`` are added.
+- ``latency_by_day``: ``latency_s`` per UTC day of ``modifiedon`` (sentinel and negative
+  latencies left out), what a store collected since the table's creation knows exactly.
 - ``latency_s`` covers the versions first landed by a MERGE (version 0's rows are left out: their
   landing predates the log). ``latency_s_feed`` covers the versions first landed at or after
   ``change_feed.from_version``. ``latency_s_feed_as_seen`` is what the feed alone shows: every
@@ -112,8 +114,10 @@ def table_truth(table: TableData, sim: LogSim) -> dict:
     feed_commit = next((c for c in sim.commits if c.ms >= sim.cutoff), None)
     from_version = feed_commit.version if feed_commit else len(sim.commits)
     before_feed = idx[first_version[idx] < from_version]
-    last_day = (v.modified if table.has_modifiedon else first_ms // 1000)[before_feed].max()
-    complete_from = day_keys(np.array([(last_day // DAY + 1) * DAY]))[0]
+    complete_from = None  # no vacuum: the feed reaches back to the table's creation
+    if len(before_feed):
+        last_day = (v.modified if table.has_modifiedon else first_ms // 1000)[before_feed].max()
+        complete_from = str(day_keys(np.array([(last_day // DAY + 1) * DAY]))[0])
 
     # The snapshot: each Id's row still in the table.
     in_table = np.flatnonzero(sim.cur >= 0)
@@ -132,7 +136,8 @@ def table_truth(table: TableData, sim: LogSim) -> dict:
            "commits": {"sync": counts["write"] + counts["merge"], **counts},
            "change_feed": {"from_version": from_version,
                            "from_time": iso(feed_commit.ms // 1000) if feed_commit else None,
-                           "cutoff": iso(sim.cutoff // 1000), "complete_from_day": complete_from},
+                           "cutoff": iso(sim.cutoff // 1000) if sim.cutoff > 0 else None,
+                           "complete_from_day": complete_from},
            "day_clock": "modified" if table.has_modifiedon else "landed",
            "days": days, "days_snapshot": days_snapshot,
            "landed_versions": int(len(idx)), "made_versions": int(len(v) - v.initial.sum()),
@@ -146,6 +151,11 @@ def table_truth(table: TableData, sim: LogSim) -> dict:
         feed = first_version[sync] >= from_version
         out["latency_s"] = latency_stats(lat, sentinel)
         out["latency_s_feed"] = latency_stats(lat[feed], sentinel[feed])
+        # Per day of modifiedon (UTC), over the versions first landed by a sync: what a store
+        # collected from the start knows exactly.
+        ok = ~sentinel & (lat >= 0)
+        lat_day = day_keys(v.modified[sync][ok])
+        out["latency_by_day"] = {str(d): percentiles(lat[ok][lat_day == d]) for d in np.unique(lat_day)}
         # What the feed alone shows: a version first landed before the feed and landed again in
         # it looks, to a reader of the feed, as if it first landed at that later landing.
         seen_ms = feed_first_landing_ms(table, sim, first_version, first_ms, from_version)
@@ -155,7 +165,7 @@ def table_truth(table: TableData, sim: LogSim) -> dict:
         out["feed_relanded_before"] = int(((seen_ms[idx] > 0) & (first_version[idx] < from_version)).sum())
         out["latency_excluded"] = out["latency_s"]["excluded_sentinel"] + out["latency_s"]["excluded_negative"]
     else:
-        out["latency_s"] = out["latency_s_feed"] = out["latency_s_feed_as_seen"] = None
+        out["latency_s"] = out["latency_s_feed"] = out["latency_s_feed_as_seen"] = out["latency_by_day"] = None
         out["latency_excluded"] = out["feed_relanded_before"] = 0
     totals = {d: c["creates"] + c["updates"] + c["deletes"] for d, c in days.items()}
     peak = max(totals, key=lambda d: (totals[d], d))

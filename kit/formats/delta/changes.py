@@ -124,6 +124,98 @@ def coverage(source: DeltaSource) -> Coverage:
     return landing(source).coverage
 
 
+@dataclass(frozen=True)
+class Increment:
+    """What the commits of a table after an already collected version landed (``kit.store``).
+
+    ``sql``: one row per (Id, versionnumber) landed by a commit from ``from_version`` to
+    ``to_version``: the ``changes`` columns (``landings`` counts the landings in those commits
+    only) plus ``relanding``, true when the version had landed before ``from_version``. None
+    when there is nothing to read. ``gap``: the commits after the collected version that can no
+    longer be read (vacuumed), or None (always None on a first collect: what came before it is
+    the snapshot's, not a gap)."""
+
+    table_id: str
+    from_version: int
+    to_version: int
+    from_time: object  # datetime of ``from_version``'s commit (None when nothing is read)
+    to_time: object  # datetime of ``to_version``'s commit
+    method: str | None  # change_feed | add_diff; None: nothing readable
+    sql: str | None
+    gap: Gap | None
+
+
+def increment(con, source: DeltaSource, after: int | None, after_table_id: str | None) -> Increment:
+    """The ``Increment`` of ``source`` after version ``after`` of the table ``after_table_id``
+    (None, or another table id: the table was never collected, or re-created since: every
+    commit is new). Reads only the commits after ``after`` with the feed; with the add-file
+    diff (no feed), every added file (copies must be told from landings)."""
+    c = require_columns(source.name, source.columns, ("Id", "versionnumber", "modifiedon"), "collect()")
+    have = column_map(source.columns)
+    opt = {k: have.get(k.lower()) for k in ("IsDelete", "SinkCreatedOn", "SinkModifiedOn", "createdon")}
+    plan = source.plan
+    table_id = source.table_id
+    if after_table_id != table_id:
+        after = None
+    start = 0 if after is None else after + 1
+    last = plan.last
+    if start > source.version:
+        return Increment(table_id, start, source.version, None, last.committed_at, None, None, None)
+    first_known = plan.versions[0]
+    feed = source.feed_start
+    if feed is not None and feed <= max(start, first_known):
+        begin = max(start, first_known)
+        files = plan.feed_files(begin) if source.reads_files else None
+        sql = _feed_sql(con, source, c, opt, begin, files, None, window=True)
+        gap = None if after is None else _gap(source, start, begin)
+        return Increment(table_id, begin, source.version, plan.commit(begin).committed_at, last.committed_at,
+                         "change_feed", sql, gap)
+    if source.reads_files:
+        try:
+            files = plan.add_diff_files()
+        except NotPlannable:
+            files = None
+        if files is not None:
+            sql = _add_diff_sql(con, source, c, opt, files, after=start - 1)
+            return Increment(table_id, start, source.version, plan.commit(start).committed_at, last.committed_at,
+                             "add_diff", sql, None)
+    if feed is not None:
+        files = plan.feed_files(feed) if source.reads_files else None
+        sql = _feed_sql(con, source, c, opt, feed, files, None, window=True)
+        return Increment(table_id, feed, source.version, plan.commit(feed).committed_at, last.committed_at,
+                         "change_feed", sql, None if after is None else _gap(source, start, feed))
+    return Increment(table_id, source.version + 1, source.version, None, last.committed_at, None, None,
+                     None if after is None else _gap(source, start, source.version + 1))
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Commits of a table that landed changes nobody collected: their files are gone."""
+
+    from_version: int
+    to_version: int  # inclusive
+    from_time: object  # datetime of the first lost commit when its log entry is known, else None
+    to_time: object  # datetime of the last lost commit when known, else None
+    commits: int
+
+
+def _gap(source: DeltaSource, start: int, begin: int) -> Gap | None:
+    """The commits ``start`` .. ``begin - 1`` when they held data changes (a gap of OPTIMIZE
+    commits only loses nothing); None when none is lost."""
+    if begin <= start:
+        return None
+    plan = source.plan
+    in_log = set(plan.versions)
+    known = [v for v in range(start, begin) if v in in_log]
+    if known and len(known) == begin - start and not any(plan.commit(v).data_change for v in known):
+        return None
+    lost = [v for v in known if plan.commit(v).data_change] or known
+    return Gap(start, begin - 1,
+               plan.commit(lost[0]).committed_at if lost else None,
+               plan.commit(lost[-1]).committed_at if lost else None,
+               begin - start)
+
+
 def changes_sql(con, source: DeltaSource, view: str, method: str | None = None, methods=None) -> str:
     """SQL for ``source``'s changes (registering what it reads on ``con``); ``view`` is the
     table's registered view. ``method`` forces ``add_diff`` or ``snapshot`` (for comparing
@@ -261,10 +353,13 @@ def _deleted_expr(expr: str | None) -> str:
     return f"coalesce(lower(CAST({expr} AS VARCHAR)) in ('true', '1'), false)" if expr else "false"
 
 
-def _feed_sql(con, source: DeltaSource, c: dict, opt: dict, start: int, files, snapshot: str | None) -> str:
+def _feed_sql(con, source: DeltaSource, c: dict, opt: dict, start: int, files, snapshot: str | None,
+              window: bool = False) -> str:
     """The feed's changes from ``start``: from the planned files (``files``), or through
     ``load_cdf`` when the engine cannot read them (``files`` None). ``snapshot``: the snapshot
-    rule's rows, for the versions first landed before ``start`` (None when the feed is complete)."""
+    rule's rows, for the versions first landed before ``start`` (None when the feed is complete).
+    ``window``: every version the commits from ``start`` landed, with ``relanding`` true when
+    it had landed before ``start`` (the ``Increment`` of a store)."""
     if files is not None:
         columns = {"id": c["Id"], "vn": c["versionnumber"], "modified": c["modifiedon"],
                    "isdelete": opt["IsDelete"], "sink_created": opt["SinkCreatedOn"]}
@@ -338,8 +433,12 @@ def _feed_sql(con, source: DeltaSource, c: dict, opt: dict, start: int, files, s
            modifiedon,
            coalesce(sink_created, commit_time) AS landed_at,
            CAST(landings AS BIGINT) AS landings,
-           'change_feed' AS method
-    from genuine"""
+           'change_feed' AS method"""
+    if window:
+        return sql + """,
+           not (change_type = 'insert' or pre_vn is null or pre_vn <> versionnumber) AS relanding
+    from flat"""
+    sql += "\n    from genuine"
     if snapshot is None:
         return sql
     return sql + f"""
@@ -358,11 +457,20 @@ def _feed_sql(con, source: DeltaSource, c: dict, opt: dict, start: int, files, s
     """
 
 
-def _add_diff_sql(con, source: DeltaSource, c: dict, opt: dict, files: list[PlannedFile]) -> str:
+def _add_diff_sql(con, source: DeltaSource, c: dict, opt: dict, files: list[PlannedFile], after: int | None = None) -> str:
+    """The add-file diff's changes over ``files``. ``after`` (a version): the ``Increment`` of a
+    store instead: every version with a landing (a new ``SinkModifiedOn`` stamp) in a commit
+    after ``after``, ``landings`` counting those new stamps only, ``relanding`` true when the
+    version first landed at or before ``after``."""
     columns = {"id": c["Id"], "vn": c["versionnumber"], "modified": c["modifiedon"], "isdelete": opt["IsDelete"],
                "sink_created": opt["SinkCreatedOn"], "sink_modified": opt["SinkModifiedOn"]}
     view = _files_view(con, source, files, "adds", columns)
     table = literal(source.name)
+    landings, relanding, where = "f.landings", "", ""
+    if after is not None:
+        landings = "f.new_landings"
+        relanding = f",\n           f.commit_version <= {int(after)} AS relanding"
+        where = " where f.new_landings > 0"
     return f"""
     with rows as (
         select id, versionnumber, is_delete, modifiedon, sink_created, sink_modified, commit_version, commit_time
@@ -377,11 +485,12 @@ def _add_diff_sql(con, source: DeltaSource, c: dict, opt: dict, files: list[Plan
         from rows group by id, versionnumber, coalesce(sink_modified, commit_time)
     ),
     firsts as (
-        select id, versionnumber, arg_min(fl, first_version) AS fl, count(*) AS landings
+        select id, versionnumber, arg_min(fl, first_version) AS fl, count(*) AS landings,
+               count(*) filter (where first_version > {-1 if after is None else int(after)}) AS new_landings
         from per_stamp group by id, versionnumber
     ),
     flat as (
-        select id, versionnumber, landings,
+        select id, versionnumber, landings, new_landings,
                struct_extract(fl, 'is_delete') AS is_delete, struct_extract(fl, 'modifiedon') AS modifiedon,
                struct_extract(fl, 'sink_created') AS sink_created, struct_extract(fl, 'commit_version') AS commit_version,
                struct_extract(fl, 'commit_time') AS commit_time
@@ -392,9 +501,9 @@ def _add_diff_sql(con, source: DeltaSource, c: dict, opt: dict, files: list[Plan
            case when f.is_delete then 'delete' when f.commit_version = i.first_version then 'create' else 'update' end AS change,
            f.modifiedon,
            coalesce(f.sink_created, f.commit_time) AS landed_at,
-           CAST(f.landings AS BIGINT) AS landings,
-           'add_diff' AS method
-    from flat f join id_first i using (id)
+           CAST({landings} AS BIGINT) AS landings,
+           'add_diff' AS method{relanding}
+    from flat f join id_first i using (id){where}
     """
 
 

@@ -120,6 +120,12 @@ class DeltaSource:
         return dict(self.table.metadata().configuration or {})
 
     @cached_property
+    def table_id(self) -> str:
+        """The table's unique id (``metaData.id``): a table dropped and created again under the
+        same name (Fabric Link unlink and relink) has a new one, and versions from 0 again."""
+        return str(self.table.metadata().id)
+
+    @cached_property
     def partition_columns(self) -> list[str]:
         return list(self.table.metadata().partition_columns or [])
 
@@ -436,17 +442,24 @@ class DeltaSource:
         return df
 
     # -- the relations the layers above see (formats.base.TableSource) -------------------------
-    def changes_sql(self, con, view: str, methods=None) -> str:
+    def changes_sql(self, con, view: str, methods=None, *, method: str | None = None) -> str:
         """SQL of the ``changes`` relation (``formats.delta.changes``); ``methods``: only the
-        changes of these methods (None: all)."""
+        changes of these methods (None: all); ``method``: force ``add_diff`` or ``snapshot``."""
         from .changes import changes_sql
 
-        return changes_sql(con, self, view, methods=methods)
+        return changes_sql(con, self, view, method=method, methods=methods)
 
     def coverage(self):
         from .changes import coverage
 
         return coverage(self)
+
+    def increment(self, con, after: int | None, after_table_id: str | None):
+        """What the commits after version ``after`` of table ``after_table_id`` landed
+        (``formats.delta.changes.Increment``), for a store's collect."""
+        from .changes import increment
+
+        return increment(con, self, after, after_table_id)
 
     def syncs(self) -> list[dict]:
         """The sync commits (``formats.delta.syncs``), oldest first."""
