@@ -5,6 +5,8 @@
     python -m kit throughput sample_lake --table email
     python -m kit sample /tmp/lake --days 28
     python -m kit report sample_lake -o report.html
+    python -m kit collect LAKE --store kit_store.duckdb      (hourly, from cron or a notebook schedule)
+    python -m kit report LAKE --store kit_store.duckdb
 
 Errors print one line on stderr and exit with status 2. Progress shows on stderr when it is a
 terminal (never in a pipe, a log or CI).
@@ -50,6 +52,7 @@ DESCRIPTIONS = {
     "freshness": "time since each table last landed a change, and whether it is stale",
     "anomalies": "hours whose volume or latency is unusual for that hour of the day",
     "sample": "write the simulated sample lake (with its TRUTH.json) to a folder",
+    "collect": "record every first landing not yet in the store (run it hourly: the store then stays exact after the feed is vacuumed)",
     "report": "write the self-contained HTML report of a lake",
 }
 
@@ -112,12 +115,25 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--format", choices=("table", "csv", "json"), default="table",
                         help="output format: a readable table, or csv / json with durations in seconds (default: table)")
 
+    def store(sp):
+        sp.add_argument("--store", default=os.environ.get("KIT_STORE") or None, metavar="FILE",
+                        help="the kit's store (a DuckDB file beside the lake, never inside it) that collect fills: "
+                             "the analyses then cover the whole collected history exactly (default: $KIT_STORE, "
+                             "else none: exact only as far back as the lake's change feed reaches)")
+
     t = command("tables")
     lake(t)
     output(t)
+    c = command("collect")
+    lake(c)
+    store(c)
+    c.add_argument("--table", action="append", dest="tables", metavar="T",
+                   help="a table to collect (repeatable; default: every Dataverse table)")
+    output(c)
     for name, (_, func, opts) in ANALYSES.items():
         sp = command(name)
         lake(sp)
+        store(sp)
         if "tables" in opts:
             sp.add_argument("--table", action="append", dest="tables", metavar="T",
                             help="a table to analyse (repeatable; default: every Dataverse table)")
@@ -158,10 +174,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--layout", choices=("synapse", "fabric"), default="synapse",
                    help="synapse: deltalake/<table>_partitioned/; fabric: Tables/<table>/ (default: %(default)s)")
     s.add_argument("--force", action="store_true", help="replace a sample lake written earlier in DEST")
+    s.add_argument("--store", metavar="FILE",
+                   help="also write the store that an hourly collect would have built while the simulated feed "
+                        "was still there (a new file, outside DEST)")
     r = command("report")
     r.add_argument("lake", metavar="LAKE", help="lake folder or abfss:// URI (pass sample_lake for the bundled sample)")
     r.add_argument("-o", "--output", default="report.html", metavar="FILE",
                    help="the HTML file to write (default: %(default)s)")
+    store(r)
     return p
 
 
@@ -213,6 +233,36 @@ def _progress(total: int, desc: str):
         return _Silent(_Silent())
     return tqdm(total=total, desc=desc, file=sys.stderr, disable=not sys.stderr.isatty(), leave=False,
                 unit="step", dynamic_ncols=True)
+
+
+def _check_new_store(path: str, dest: str) -> None:
+    from .store import Store
+
+    store = Store(path, dest)
+    if store.exists:
+        raise KitError(f"{path} exists: the sample's store must be a new file (remove it, or choose another path).")
+
+
+def _sample_store(path: str, dest: str, options: dict) -> int:
+    """The store hourly collects would have built on the sample lake: the same simulation
+    written without its vacuum (every change data file kept) and collected, in a temporary
+    folder. First landings do not depend on how often a collect runs as long as none misses a
+    commit (tests/test_store.py collects a replay after every simulated day and finds the
+    same), so one collect of the unvacuumed lake records what hourly ones would have."""
+    import tempfile
+
+    from .lake import open_lake
+    from .sample import generate
+    from .store import Store
+
+    with tempfile.TemporaryDirectory(prefix="kit-sample-") as tmp:
+        generate(tmp, vacuum=False, **options)
+        lake = open_lake(tmp, store=path)
+        lake.store.lake_key = Store(path, dest).lake_key  # the store is the sample lake's, not the twin's
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the metadata tables are not collected: nothing to say
+            result = lake.collect()
+    return int(result["changes_added"].sum())
 
 
 def _no_dataverse(lake, location: str) -> KitError:
@@ -268,8 +318,15 @@ def run(argv: list[str]) -> int:
         if os.path.exists(os.path.join(args.dest, "TRUTH.json")) and not args.force:
             raise KitError(f"{args.dest} already holds a sample lake (TRUTH.json): pass --force to replace it, "
                            "or choose another folder.")
-        generate(args.dest, days=args.days, scale=args.scale, seed=args.seed, layout=args.layout)
+        options = dict(days=args.days, scale=args.scale, seed=args.seed, layout=args.layout)
+        if args.store:
+            _check_new_store(args.store, args.dest)
+        generate(args.dest, **options)
         print(f"wrote the sample lake to {args.dest}")
+        if args.store:
+            added = _sample_store(args.store, args.dest, options)
+            print(f"wrote the store to {args.store}: {added:,} first landings, as hourly collects would have "
+                  f"recorded them (python -m kit report {args.dest} --store {args.store})")
         return 0
     from .lake import open_lake
 
@@ -278,7 +335,14 @@ def run(argv: list[str]) -> int:
         location = DEFAULT_LAKE
         print(f"note: no LAKE given: this is the bundled sample lake ({DEFAULT_LAKE}), not your data; "
               f"pass your lake's folder or URI: python -m kit {args.command} LAKE", file=sys.stderr)
-    lake = open_lake(location)  # credentials: AZURE_* environment variables
+    lake = open_lake(location, store=getattr(args, "store", None))  # credentials: AZURE_* environment variables
+    if args.command == "collect":
+        if lake.store is None:
+            raise KitError("collect needs --store FILE (or KIT_STORE): the DuckDB file to record first landings in, "
+                           "beside the lake (created on first collect).")
+        result = lake.collect(args.tables)
+        _print(result, args.format)
+        return 0
     if args.command == "report":
         path = _report(lake, args.output)
         print(f"wrote {path}")

@@ -90,7 +90,8 @@ class Lake:
             storage_options = storage_options_from_env()
         self.storage = Storage(str(location), storage_options)
         self.location = self.storage.location
-        self.store = None if store is None else Store(store, None if self.storage.remote else self.location)
+        self.store = None if store is None else Store(
+            store, None if self.storage.remote else self.location, self.storage.display if self.storage.remote else None)
         self.engine = DuckDBEngine()
         self._con = self.engine.connection
         self._cache_changes = cache_changes

@@ -267,3 +267,76 @@ def test_the_store_is_not_a_uri_and_not_named_in_secrets(tmp_path):
     with pytest.raises(StoreError, match="local DuckDB file"):
         kit.open_lake(ROOT / "sample_lake", store="abfss://c@a.dfs.core.windows.net/store.duckdb")
     assert "store=" in repr(kit.open_lake(ROOT / "sample_lake", store=tmp_path / "s.duckdb"))
+
+
+# -- the sample lake and its store ----------------------------------------------------------
+SAMPLE, SAMPLE_STORE = ROOT / "sample_lake", ROOT / "sample_store.duckdb"
+
+
+def test_the_sample_store_gives_every_one_of_the_28_days_exactly():
+    """``sample_store.duckdb`` (``python -m kit sample sample_lake --store sample_store.duckdb``)
+    turns the sample lake, whose feed reaches back two days, into 28 exact days: counts per day
+    equal TRUTH.json's, latencies per day within a second."""
+    truth = json.loads((SAMPLE / "TRUTH.json").read_text())
+    lake = kit.open_lake(SAMPLE, store=SAMPLE_STORE)
+    tables = truth_tables(truth)
+    vol = kit.change_volume(lake, list(tables), by="day")
+    lat = kit.sync_latency(lake, list(tables), by="day")
+    start = truth["generator"]["start"][:10]
+    days = 0
+    for name, t in tables.items():
+        mine = vol[vol["table"] == name]
+        got = {p.strftime("%Y-%m-%d"): (r.creates, r.updates, r.deletes) for p, r in zip(mine["period"], mine.itertuples())}
+        want = {d: (v["creates"], v["updates"], v["deletes"]) for d, v in t["days"].items()
+                if v["creates"] + v["updates"] + v["deletes"]}
+        assert got == want, name
+        assert set(mine["method"]) == {"change_feed"}, name
+        mine = lat[lat["table"] == name].set_index(lat[lat["table"] == name]["period"].dt.strftime("%Y-%m-%d"))
+        for day, w in (t.get("latency_by_day") or {}).items():
+            if day < start:
+                continue
+            row = mine.loc[day]
+            assert row["changes"] == w["changes"], (name, day)
+            for col, key in (("p50_s", "p50"), ("p95_s", "p95"), ("max_s", "max")):
+                assert abs(row[col] - w[key]) <= 1.0, (name, day, col)
+            days += 1
+    assert days >= 28 * 5
+
+
+def test_a_store_of_another_lake_is_refused(tmp_path):
+    SyncTable(str(tmp_path / "lake" / "account")).initial(rows(2, ["a"], 1), t(2, 10))
+    copy = tmp_path / "sample_store.duckdb"
+    copy.write_bytes(SAMPLE_STORE.read_bytes())
+    with pytest.raises(StoreError, match="use one store per lake"):
+        kit.open_lake(tmp_path / "lake", store=copy).changes("account")
+
+
+def test_kit_sample_writes_the_committed_store(tmp_path):
+    """``python -m kit sample DEST --store FILE`` writes the same first landings as the committed
+    sample store (and refuses a store file that exists)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    dest, store = tmp_path / "lake", tmp_path / "store.duckdb"
+    out = subprocess.run([sys.executable, "-m", "kit", "sample", str(dest), "--store", str(store)],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    pd.testing.assert_frame_equal(store_rows(store), store_rows(SAMPLE_STORE))
+    again = subprocess.run([sys.executable, "-m", "kit", "sample", str(dest), "--force", "--store", str(store)],
+                           env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 2 and "must be a new file" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_cli_collect_and_store_option(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    store = tmp_path / "s.duckdb"
+    run = lambda *a: subprocess.run([sys.executable, "-m", "kit", *a], env=env, capture_output=True, text=True, timeout=600)  # noqa: E731
+    out = run("collect", str(SAMPLE), "--store", str(store), "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    frame = pd.read_csv(__import__("io").StringIO(out.stdout))
+    assert {"table", "from_version", "to_version", "changes_added"} <= set(frame.columns)
+    assert frame.set_index("table").loc["email", "changes_added"] > 0
+    missing = run("collect", str(SAMPLE))
+    assert missing.returncode == 2 and "needs --store" in missing.stderr
+    inside = run("volume", str(SAMPLE), "--store", str(SAMPLE / "x.duckdb"))
+    assert inside.returncode == 2 and "inside the lake" in inside.stderr and "Traceback" not in inside.stderr
+    vol = run("volume", str(SAMPLE), "--store", str(SAMPLE_STORE), "--by", "none", "--format", "csv", "--table", "email")
+    assert vol.returncode == 0 and ",310530," in vol.stdout

@@ -104,7 +104,7 @@ class Store:
     that does not exist finds nothing. ``lake_root``: the local lake's folder (a store inside
     it is refused: the kit never writes to a lake)."""
 
-    def __init__(self, path, lake_root: str | None = None):
+    def __init__(self, path, lake_root: str | None = None, lake_key: str | None = None):
         if isinstance(path, Store):
             path = path.path
         raw = str(path).strip()
@@ -118,8 +118,12 @@ class Store:
         self.path = Path(raw).expanduser().resolve()
         if self.path.is_dir():
             raise StoreError(f"store={str(self.path)!r} is a folder: pass the path of a file, e.g. {str(self.path / 'kit_store.duckdb')!r}.")
+        #: Which lake this store records: a local lake by its path relative to the store's
+        #: folder (a store moved with its lake still matches), a remote one by its URI.
+        self.lake_key = lake_key
         if lake_root is not None:
             root = Path(lake_root).expanduser().resolve()
+            self.lake_key = os.path.relpath(root, self.path.parent)
             if self.path == root or root in self.path.parents:
                 raise StoreError(
                     f"store={str(self.path)!r} is inside the lake {str(root)!r}: the kit never writes to a lake. "
@@ -166,6 +170,7 @@ class Store:
             delay = min(delay * 2, 1.0)
         try:
             self._check_schema(con, write)
+            self._check_lake(con, write)
             yield ALIAS
         finally:
             try:
@@ -173,6 +178,22 @@ class Store:
             except duckdb.Error:
                 pass
             con.execute(f"DETACH {quote(ALIAS)}")
+
+    def _check_lake(self, con, write: bool) -> None:
+        """One store per lake: a store collected from another lake would mix its tables in."""
+        if self.lake_key is None:
+            return
+        s = quote(ALIAS)
+        (recorded,) = con.execute(f"select max(value) from {s}.kit_store where key = 'lake'").fetchone()
+        if recorded is None:
+            if write:
+                con.execute(f"insert into {s}.kit_store values ('lake', {literal(self.lake_key)})")
+            return
+        if recorded != self.lake_key:
+            raise StoreError(
+                f"The store {str(self.path)!r} records the lake {recorded!r} (relative to the store's folder "
+                f"when local), not this one ({self.lake_key!r}): use one store per lake."
+            )
 
     def _check_schema(self, con, write: bool) -> None:
         s = quote(ALIAS)
