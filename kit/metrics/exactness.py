@@ -182,3 +182,31 @@ def exact_spans(lake, tables=None) -> pd.DataFrame:
 def _utc(value) -> pd.Timestamp:
     t = pd.Timestamp(value)
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def window_exactness(span: Span | None, start) -> tuple[str, bool]:
+    """(method, exact) of a figure counted over the changes of a window that starts at
+    ``start``: exact when the window lies in the table's exact span; its method is then the
+    table's (``change_feed``, ``add_diff``), else with ``+snapshot`` (or ``snapshot`` alone).
+    ``span`` None (the table's coverage could not be read): (``unknown``, False)."""
+    if span is None:
+        return "unknown", False
+    exact = span.complete or (span.exact_from is not None and start is not None and not pd.isna(start)
+                              and pd.Timestamp(start) >= pd.Timestamp(span.exact_from))
+    if exact:
+        return span.method, True
+    return ("snapshot" if span.method == "snapshot" else f"{span.method}+snapshot"), False
+
+
+def spans_or_none(lake, names) -> dict[str, Span | None]:
+    """``table_span`` of each name; None for a table whose coverage cannot be read (the
+    analysis has already said why)."""
+    from ..errors import KitError
+
+    out: dict[str, Span | None] = {}
+    for name in names:
+        try:
+            out[name] = table_span(lake, name)
+        except KitError:
+            out[name] = None
+    return out
