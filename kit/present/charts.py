@@ -656,8 +656,13 @@ def hour_of_week(volume: pd.DataFrame, table: str | None = None) -> go.Figure:
     title = f"When changes happen ({table if table else 'all tables'})"
     subtitle = "average changes in each hour of the week (UTC); hours without changes count as zero"
     if volume is not None and "exact" in volume and not volume["exact"].all():
-        volume = exact_rows(volume)  # an estimated week would skew its hours
-        subtitle = "average changes in each exactly measured hour of the week (UTC); estimated hours left out"
+        # An estimated week would skew its hours: whole exact days only (each table's from the
+        # first day all of whose hours are exact).
+        volume = exact_rows(volume)
+        periods = pd.to_datetime(volume["period"], utc=True)
+        first = periods.groupby(volume["table"]).transform("min")
+        volume = volume[periods >= first.dt.ceil("D")]
+        subtitle = "average changes in each hour of the week over the exact days (UTC); estimated days left out"
     if volume is None or volume.empty:
         return empty_figure(title)
     df = volume if table is None else volume[volume["table"] == table]
