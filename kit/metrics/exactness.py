@@ -145,7 +145,7 @@ def warn_left_out(found: dict[str, Span], unit: str = "day", stacklevel: int = 3
     warnings.warn(
         f"Exact figures only (UTC): {parts}. Earlier periods are estimates from the snapshot (each "
         "record's latest version only: counts at least, latencies at most) and are left out; "
-        "include_estimates=True adds them with exact=False.",
+        "include_estimates=True (on the command line --include-estimates) adds them with exact=False.",
         KitWarning, stacklevel=stacklevel,
     )
 
