@@ -850,6 +850,10 @@ def read_anomalies(anomalies: pd.DataFrame) -> str:
     text += (f" The largest: {top['table']} at {fmt_time(top['hour'])}, {fmt(top['value'])} against a usual "
              f"{fmt(top['baseline'])}. Spikes outside gaps are bulk jobs or imports worth knowing about before they "
              "hit a flow; drops outside gaps are syncs that ran but carried less: check the source.")
+    if "exact" in anomalies and not anomalies["exact"].fillna(False).astype(bool).all():
+        est = "latencies at most" if metric == "latency" else "counts at least"
+        text += (f" Estimate: these scores include hours known only from the snapshot ({est}): a flag there "
+                 "points at an hour to check, not at a measured figure.")
     return text
 
 
