@@ -159,3 +159,12 @@ def test_daily_volume_rows_flagged_exact_are_the_truth(lake, tables):
             assert row["method"] == "change_feed"
         else:
             assert row["method"] == "commit_metrics"
+
+
+def test_outage_waiting_flagged_exact_is_the_truth(lake, truth):
+    gaps = quietly(kit.sync_gaps, lake, outages_only=True)
+    want = {n: c["waiting"] for n, c in truth["incidents"]["outage"]["commits"].items() if c["gap"]}
+    assert set(gaps["table"]) == set(want)
+    for row in gaps.to_dict("records"):
+        assert row["exact"] and row["method"] == "change_feed", row["table"]
+        assert row["waiting"] == want[row["table"]], row["table"]

@@ -69,14 +69,6 @@ class Span:
         day = t.ceil("D")  # weeks start on Monday
         return day if day.dayofweek == 0 else day + pd.Timedelta(days=7 - day.dayofweek)
 
-    def is_exact(self, period, unit: str = "day") -> bool:
-        """Whether the period starting at ``period`` (a UTC ``unit``) is in the span."""
-        if self.complete:
-            return True
-        if self.exact_from is None or period is None or pd.isna(period):
-            return False
-        return pd.Timestamp(period) >= pd.Timestamp(self.exact_from)
-
 
 def table_span(lake, table: str) -> Span:
     """The exact span of ``table`` (see the module docstring), from ``lake.coverage`` and
