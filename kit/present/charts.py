@@ -662,7 +662,8 @@ def hour_of_week(volume: pd.DataFrame, table: str | None = None) -> go.Figure:
         periods = pd.to_datetime(volume["period"], utc=True)
         first = periods.groupby(volume["table"]).transform("min")
         volume = volume[periods >= first.dt.ceil("D")]
-        subtitle = "average changes in each hour of the week over the exact days (UTC); estimated days left out"
+        subtitle = ("average changes in each hour of the week over the exact days (UTC); estimated days left out, "
+                    "days of the week without an exact day blank")
     if volume is None or volume.empty:
         return empty_figure(title)
     df = volume if table is None else volume[volume["table"] == table]
@@ -673,7 +674,9 @@ def hour_of_week(volume: pd.DataFrame, table: str | None = None) -> go.Figure:
     full = pd.date_range(idx.min().floor("D"), idx.max().floor("D") + pd.Timedelta(hours=23), freq="h")
     per_hour = per_hour.reindex(full, fill_value=0)
     grid = per_hour.groupby([per_hour.index.day_of_week, per_hour.index.hour]).mean().unstack(fill_value=0)
-    grid = grid.reindex(index=range(7), columns=range(24), fill_value=0)
+    # A day of the week the data never reaches is blank, not a row of zeros (a short exact span
+    # covers only some days of the week).
+    grid = grid.reindex(index=range(7), columns=range(24))
     fig = go.Figure(go.Heatmap(
         z=grid.to_numpy(dtype="float64"), x=[f"{h:02d}:00" for h in range(24)], y=list(_DAYS),
         colorscale="Viridis", colorbar={"title": {"text": "changes<br>per hour"}, "tickformat": ","},
