@@ -22,11 +22,13 @@ from .metrics.volume import change_volume
 from .metrics.throughput import daily_volume, throughput
 from .metrics.health import freshness, sync_cadence, sync_gaps
 from .metrics.anomalies import anomalies
+from .metrics.exactness import exact_spans
 
 __all__ = [
     "anomalies",
     "change_volume",
     "daily_volume",
+    "exact_spans",
     "freshness",
     "sync_cadence",
     "sync_gaps",

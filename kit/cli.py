@@ -29,13 +29,13 @@ DEFAULT_LAKE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 
 # command -> (module, function, options it takes)
 ANALYSES = {
-    "latency": ("kit.metrics.latency", "sync_latency", ("tables", "by", "when")),
-    "volume": ("kit.metrics.volume", "change_volume", ("tables", "by", "when")),
-    "throughput": ("kit.metrics.throughput", "throughput", ("tables", "actions_per_record")),
+    "latency": ("kit.metrics.latency", "sync_latency", ("tables", "by", "when", "include_estimates")),
+    "volume": ("kit.metrics.volume", "change_volume", ("tables", "by", "when", "include_estimates")),
+    "throughput": ("kit.metrics.throughput", "throughput", ("tables", "actions_per_record", "include_estimates")),
     "cadence": ("kit.metrics.health", "sync_cadence", ("tables",)),
     "gaps": ("kit.metrics.health", "sync_gaps", ("tables", "outages_only")),
     "freshness": ("kit.metrics.health", "freshness", ("as_of",)),
-    "anomalies": ("kit.metrics.anomalies", "anomalies", ("tables", "metric")),
+    "anomalies": ("kit.metrics.anomalies", "anomalies", ("tables", "metric", "include_estimates")),
 }
 BY_DEFAULT = {"latency": "day", "volume": "hour"}
 # the analyses that read every landed row version several times (the rest read the log only, or
@@ -75,9 +75,14 @@ EPILOGS = {
   within_15m/_60m   share (0 to 1) of the changes that landed within 15 / 60 minutes
   excluded          changes left out of the latency: excluded_sentinel (modifiedon NULL or
                     before 1901) plus excluded_negative (landed before modifiedon)
-  method            how the landings are known: change_feed (exact), history, snapshot""",
-    "volume": """columns: creates, updates, deletes, total (landed row versions, each counted once)
-  and method (change_feed exact, history, snapshot: only each record's latest version).""",
+  method            how the landings are known: change_feed, add_diff (exact), snapshot
+  exact             true when every change of the row was measured exactly and its period
+                    lies in the table's exact span; false: an estimate (latencies at most)
+By default only exact periods are shown; --include-estimates adds the others, exact false.""",
+    "volume": """columns: creates, updates, deletes, total (landed row versions, each counted once),
+  method (change_feed, add_diff: exact; snapshot: only each record's latest version) and exact
+  (false: an estimate, a lower bound). By default only exact periods are shown;
+  --include-estimates adds the others.""",
     "throughput": """columns:
   peak_day_events, peak_hour_events, peak_5min_events
                     the most changes in one UTC day, hour and 5 minutes (modifiedon clock)
@@ -86,7 +91,9 @@ EPILOGS = {
   days_to_limit     days until the daily trend reaches the limit (empty: not growing)
   pattern, reason   the recommended integration pattern, and why
   excluded          changes counted on no day, so not in the numbers above: modifiedon
-                    NULL or before 1901, or before the day of the table's first commit""",
+                    NULL or before 1901, or before the day of the table's first commit
+  estimated         changes of the days before the exact span, left out (--include-estimates
+                    counts them); peaks_exact / exact: the peaks / every figure are exact""",
 }
 
 
@@ -159,6 +166,11 @@ def _parser() -> argparse.ArgumentParser:
         if "outages_only" in opts:
             sp.add_argument("--outages-only", action="store_true", dest="outages_only",
                             help="only the gaps that kept changes waiting (default: every gap, quiet nights included)")
+        if "include_estimates" in opts:
+            sp.add_argument("--include-estimates", action="store_true", dest="include_estimates",
+                            help="also the periods known only from the snapshot (before the change feed's exact "
+                                 "span), flagged exact=false: counts there are at least, latencies at most "
+                                 "(default: exact figures only, with a note saying from when)")
         if "metric" in opts:
             sp.add_argument("--metric", choices=("volume", "latency"), default="volume",
                             help="score hourly change volume or hourly latency (default: %(default)s)")
@@ -358,7 +370,7 @@ def run(argv: list[str]) -> int:
             value = None
         if opt == "tables" and not value:
             value = None
-        if opt == "outages_only" and not value:
+        if opt in ("outages_only", "include_estimates") and not value:
             value = None
         if value is not None or opt == "by":
             kwargs[opt] = value

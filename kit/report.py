@@ -12,6 +12,7 @@ import warnings
 
 from .errors import KitError
 from .metrics.anomalies import anomalies
+from .metrics.exactness import exact_spans
 from .metrics.health import freshness, sync_cadence, sync_gaps
 from .metrics.latency import sync_latency
 from .metrics.naive import naive_latency, relanded_rows
@@ -53,14 +54,17 @@ def collect(lake, progress=None) -> dict:
         data["history"] = None if history.empty else history
         data["window"] = lake.observed_window()
         run("coverage", lambda: readings.coverage_table(lake.coverages()))
+        run("spans", exact_spans, lake)
+        # Headline figures are exact (the analyses' default); the per-period frames keep the
+        # estimated periods, flagged exact=False, for the charts to draw apart.
         run("latency", sync_latency, lake, by=None)
-        run("latency_day", sync_latency, lake, by="day")
+        run("latency_day", sync_latency, lake, by="day", include_estimates=True)
         run("naive", naive_latency, lake)
         run("relanded", relanded_rows, lake)
-        run("volume_day", change_volume, lake, by="day")
+        run("volume_day", change_volume, lake, by="day", include_estimates=True)
         run("volume_hour", change_volume, lake, by="hour")
         run("throughput", throughput, lake)
-        run("daily", daily_volume, lake)
+        run("daily", daily_volume, lake, include_estimates=True)
         run("limits", limits_table)
         run("cadence", sync_cadence, lake)
         run("gaps", sync_gaps, lake, outages_only=True)

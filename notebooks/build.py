@@ -136,9 +136,11 @@ the intervals Synapse Link and Fabric Link are configured with.""",
     md("""## Latency per table
 
 p50 is the typical change, p95 the slow one in twenty, p99 the slow one in a hundred. The
-**measured from** column says how the kit knew each landing: `change feed` (exact), `history`
-(from the commit log's files) or `snapshot` (only each record's latest version; the landing time
-is then an upper bound)."""),
+**measured from** column says how the kit knew each landing: `change feed` or `add diff` (the
+commit log's files): exact. Where the change feed was vacuumed, only the snapshot knows the
+older days (each record's latest version; its landing time an upper bound), so by default the
+kit measures the **exact days** only and says from when in a note;
+`kit.sync_latency(lake, include_estimates=True)` adds the estimated days, flagged `exact` false."""),
     code("""latency = kit.sync_latency(lake, by=None)
 readings.latency_table(latency)"""),
     code("readings.read_latency(latency)"),
@@ -150,10 +152,11 @@ hour: serve that consumer from Dataverse directly, or shorten the link's interva
     md("""## Percentiles over time
 
 Daily p95 per table, over the days the lake observed as they happened (the initial load's
-backlog is left out). A step up that every table shares is the link, not the tables: look for
-the same days in notebook 05's gaps and anomalies."""),
+backlog is left out). Days known only from the snapshot are drawn dotted: their latencies are
+upper bounds ("at most"). A step up that every table shares is the link, not the tables: look
+for the same days in notebook 05's gaps and anomalies."""),
     code("""window = lake.observed_window()
-daily = readings.in_window(kit.sync_latency(lake, by="day"), window)
+daily = readings.in_window(kit.sync_latency(lake, by="day", include_estimates=True), window)
 charts.latency_over_time(daily)"""),
     md("The slowest table (highest p95 overall), with all four percentiles per day:"),
     code("charts.latency_over_time(daily, table=readings.worst_latency_table(latency))"),
@@ -196,18 +199,22 @@ the lake observed as they happened.""",
 Where the change data feed reaches back, every landed row version is known. Before that (the
 feed's files are vacuumed after a few days) only the snapshot is left: each record's latest
 version, so a record updated several times in those days counts once and volumes there are a
-floor, not a count."""),
+floor, not a count. The kit never adds the two up: totals, heatmaps and the busiest day use the
+exact days only; the estimated days are drawn apart (dotted)."""),
     code("readings.coverage_table(lake.coverages())"),
+    code("readings.read_exact_span(kit.exact_spans(lake), lake.as_of)"),
     md("## Changes per table"),
     code("""window = lake.observed_window()
-volume = readings.in_window(kit.change_volume(lake, by="day"), window)
+volume = readings.in_window(kit.change_volume(lake, by="day", include_estimates=True), window)
 readings.volume_table(volume)"""),
     code("readings.read_volume(volume)"),
     code("charts.volume_by_kind(volume)"),
     md("""## Hour of the week
 
-Average changes in each hour of the week (UTC). Integrations feel the dark cells, not the
-daily average: schedule bulk jobs away from them, and size real-time flows for them."""),
+Average changes in each hour of the week (UTC), over the exact days. Integrations feel the dark
+cells, not the daily average: schedule bulk jobs away from them, and size real-time flows for
+them. With a short change feed the exact days cover only part of the week: rerun on a lake that
+keeps the feed longer for the whole week."""),
     code("""hourly = readings.in_window(kit.change_volume(lake, by="hour"), window)
 charts.hour_of_week(hourly)"""),
     code("charts.hour_of_week(hourly, table=readings.busiest_table(volume))"),
@@ -216,9 +223,9 @@ charts.hour_of_week(hourly)"""),
 Orders, invoices and the mail around them pile up in the last days of the month. The shaded band
 marks the last three days; the log scale keeps quiet tables visible beside busy ones. Day to day,
 the volumes here are `kit.daily_volume`: exact counts where the change feed reaches, and before it
-the rows each sync commit landed (from the commit log's merge metrics, which survive a vacuum),
-so days compare like with like."""),
-    code("""daily = readings.in_window(kit.daily_volume(lake), window)
+an estimate, drawn dotted: the rows each sync commit landed (from the commit log's merge metrics,
+which survive a vacuum; re-landings included), so days compare like with like."""),
+    code("""daily = readings.in_window(kit.daily_volume(lake, include_estimates=True), window)
 readings.read_month_end(daily)"""),
     code("charts.volume_over_time(daily, log_y=True)"),
     md("""## What to do
@@ -241,8 +248,10 @@ overrides them.""",
     md("## Daily volume against the limit"),
     code("""throughput = kit.throughput(lake)
 readings.read_throughput(throughput)"""),
+    md("""The peaks are the exact days' (the change feed's); the days before it are estimates from
+the commit log, drawn dotted."""),
     code("""window = lake.observed_window()
-daily = readings.in_window(kit.daily_volume(lake), window)
+daily = readings.in_window(kit.daily_volume(lake, include_estimates=True), window)
 charts.daily_vs_limit(daily, throughput)"""),
     md("""The peak day of each table as a share of the limit. Anything above 100% is throttled
 on its busiest day; above 80% has no room for growth or a bad month end."""),
@@ -327,8 +336,11 @@ absolute deviation, with known gaps left out of the baseline, so one incident ca
 next). Grey is the usual level, red above it, blue below, blank an hour without changes;
 triangles mark the flagged hours; a dotted frame marks an outage.
 
-**Latency**: hours whose changes waited unusually long: a slow or degraded link."""),
-    code("""latency_anomalies = kit.anomalies(lake, metric="latency")
+**Latency**: hours whose changes waited unusually long: a slow or degraded link. A baseline needs
+the same hour on at least three other days; where the change feed keeps only a day or two, the
+exact hours alone cannot give one, so here the estimated hours (from the snapshot: latencies at
+most) are included, and every row says so (`exact` false)."""),
+    code("""latency_anomalies = kit.anomalies(lake, metric="latency", include_estimates=True)
 readings.read_anomalies(latency_anomalies)"""),
     code("""charts.anomalies_overview(latency_anomalies, incidents=readings.outages(gaps),
                           tables=lake.dataverse_tables())"""),

@@ -130,6 +130,7 @@ def test_columns_and_window(volume_frame, volume):
     df = volume_frame
     assert list(df.columns) == [
         "table", "hour", "metric", "value", "baseline", "mad", "score", "flag", "in_incident", "samples", "pool",
+        "method", "exact",
     ]
     assert len(df) == DAYS * 24
     assert df["hour"].min() == ts(0, 0) and df["hour"].max() == ts(34, 23)

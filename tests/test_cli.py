@@ -67,7 +67,7 @@ def test_volume_by_day_counts_the_changes(lake):
     assert rows == [
         {
             "table": "account", "period": "2026-01-05T00:00:00.000Z",
-            "creates": 2, "updates": 1, "deletes": 0, "total": 3, "method": "change_feed",
+            "creates": 2, "updates": 1, "deletes": 0, "total": 3, "method": "change_feed", "exact": True,
         }
     ]
 
@@ -113,8 +113,10 @@ def test_anomalies_lists_the_flagged_hours_unless_all():
     import os
 
     sample = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_lake")
-    flagged = json.loads(run("anomalies", sample, "--metric", "latency", "--format", "json").stdout)
-    every = json.loads(run("anomalies", sample, "--metric", "latency", "--all", "--format", "json").stdout)
+    # The sample's exact span (two days) is too short for baselines: with the estimated hours.
+    flagged = json.loads(run("anomalies", sample, "--metric", "latency", "--include-estimates", "--format", "json").stdout)
+    every = json.loads(run("anomalies", sample, "--metric", "latency", "--all", "--include-estimates", "--format", "json").stdout)
+    assert all(r["exact"] is False for r in every)
     assert flagged and all(r["flag"] in ("spike", "drop") for r in flagged)
     assert len(every) > 10 * len(flagged)
     assert {(r["table"], r["hour"]) for r in flagged} <= {(r["table"], r["hour"]) for r in every}
@@ -130,10 +132,10 @@ def test_help_describes_each_command_in_words():
 
 
 @pytest.mark.parametrize("command, options", [
-    ("latency", ["--by", "--when", "--all-periods", "--format"]),
-    ("volume", ["--by", "--when", "--format"]),
-    ("throughput", ["--actions-per-record", "--format"]),
-    ("anomalies", ["--metric", "--all"]),
+    ("latency", ["--by", "--when", "--all-periods", "--include-estimates", "--format"]),
+    ("volume", ["--by", "--when", "--include-estimates", "--format"]),
+    ("throughput", ["--actions-per-record", "--include-estimates", "--format"]),
+    ("anomalies", ["--metric", "--all", "--include-estimates"]),
     ("sample", ["--days", "--scale", "--seed", "--layout"]),
     ("report", ["--output"]),
 ])
@@ -206,14 +208,20 @@ SAMPLE = __import__("os").path.join(__import__("os").path.dirname(__import__("os
 
 
 def test_latency_and_volume_default_to_the_observed_periods():
-    observed = json.loads(run("volume", SAMPLE, "--by", "week", "--format", "json").stdout)
-    every = run("volume", SAMPLE, "--by", "week", "--all-periods", "--format", "json")
+    # No week of the sample is exact (its exact span starts on Monday 2026-09-28 afternoon):
+    # the weeks come with the estimates, flagged.
+    assert json.loads(run("volume", SAMPLE, "--by", "week", "--format", "json").stdout) == []
+    observed = json.loads(run("volume", SAMPLE, "--by", "week", "--include-estimates", "--format", "json").stdout)
+    assert not any(r["exact"] for r in observed)
+    every = run("volume", SAMPLE, "--by", "week", "--all-periods", "--include-estimates", "--format", "json")
     everything = json.loads(every.stdout)
     assert min(r["period"] for r in observed) >= "2026-08-31"  # the sample's first sync: 2026-09-01
     assert min(r["period"] for r in everything) < "2025-01-01"  # the initial load's backlog
     assert len(everything) > len(observed)
-    out = run("volume", SAMPLE, "--by", "week")
+    out = run("volume", SAMPLE, "--by", "week", "--include-estimates")
     assert "--all-periods shows them" in out.stderr
+    exact = run("volume", SAMPLE, "--by", "day")
+    assert "Exact figures only (UTC)" in exact.stderr and "--include-estimates" in exact.stderr
 
 
 # -- progress ------------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def test_columns_and_types(lake):
     assert lake.as_of == NEWEST
     df = freshness(lake)
     assert list(df.columns) == ["table", "last_landed", "as_of", "staleness_s", "cadence_s", "normal_silence_s",
-                                "waiting", "stale", "reason"]
+                                "waiting", "stale", "reason", "method", "exact"]
     assert str(df["last_landed"].dtype) == "datetime64[us, UTC]"
     assert str(df["waiting"].dtype) == "Int64"
     assert str(df["stale"].dtype) == "boolean"

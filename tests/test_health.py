@@ -121,7 +121,7 @@ def test_optimize_purge_and_delete_only_merge_are_not_syncs(lake):
 def test_sync_cadence_by_hand(lake):
     df = sync_cadence(lake, "account")
     assert list(df.columns) == [
-        "table", "commits", "first_commit", "last_commit", "median_interval_s", "p95_interval_s", "max_interval_s",
+        "table", "commits", "first_commit", "last_commit", "median_interval_s", "p95_interval_s", "max_interval_s", "method", "exact",
     ]
     r = row(df, "account")
     intervals = sorted([3600] * 4 + [18000] + [3600] * 3)
@@ -152,12 +152,13 @@ def test_sync_cadence_of_every_table(lake):
 def test_sync_gaps_outages_are_the_hole(lake):
     with pytest.warns(UserWarning, match="plain"):
         gaps = sync_gaps(lake, outages_only=True)
-    assert list(gaps.columns) == ["table", "start", "end", "seconds", "waiting"]
+    assert list(gaps.columns) == ["table", "start", "end", "seconds", "waiting", "method", "exact"]
     # account: 18000 > 3 * 3600, and the change modified at 05:30 waited; lead's 10800 is
     # exactly 3 x its median (not longer): no gap; quiet's 6 hours kept nothing waiting; the
     # 8 hours after account's last sync (12:00 -> 20:00) are freshness, not a gap.
     assert gaps.to_dict("records") == [
-        {"table": "account", "start": pd.Timestamp(t(5, 4)), "end": pd.Timestamp(t(5, 9)), "seconds": 18000.0, "waiting": 1}
+        {"table": "account", "start": pd.Timestamp(t(5, 4)), "end": pd.Timestamp(t(5, 9)), "seconds": 18000.0, "waiting": 1,
+         "method": "change_feed", "exact": True}  # the feed reaches the table's creation
     ]
     assert str(gaps["waiting"].dtype) == "Int64"
 
@@ -184,7 +185,7 @@ def test_freshness_default_as_of_is_the_lakes_newest_commit(lake):
     with pytest.warns(UserWarning, match="plain"):
         df = freshness(lake)
     assert list(df.columns) == ["table", "last_landed", "as_of", "staleness_s", "cadence_s", "normal_silence_s",
-                                "waiting", "stale", "reason"]
+                                "waiting", "stale", "reason", "method", "exact"]
     assert sorted(df["table"]) == DATAVERSE_TABLES
     assert (df["as_of"] == pd.Timestamp(t(5, 20))).all()
     account = row(df, "account")

@@ -20,7 +20,7 @@ COLUMNS = [
     "table", "days", "mean_per_day", "p95_per_day", "peak_day", "peak_day_events", "peak_hour_events",
     "peak_5min_events", "limit", "limit_per_day", "utilisation", "headroom", "days_to_limit", "pattern",
     "verdict", "burst_limit", "burst_events", "burst_demand", "premium_limit", "premium_demand",
-    "actions_per_record", "trend_per_day", "limits_exceeded", "excluded", "method", "daily_basis", "reason",
+    "actions_per_record", "trend_per_day", "limits_exceeded", "excluded", "method", "estimated", "peaks_exact", "exact", "daily_basis", "reason",
 ]
 
 
@@ -311,8 +311,13 @@ def test_vacuumed_feed_takes_daily_statistics_from_the_commit_metrics(tmp_path):
     assert acc["p95_per_day"] == pytest.approx(np.percentile([10, 20, 40], 95))
     assert acc["trend_per_day"] == pytest.approx(np.polyfit([0, 1, 2], [10, 20, 40], 1)[0])
     assert acc["method"] == "snapshot"
-    daily = daily_volume(kit.open_lake(tmp_path))
+    # Estimated days, asked for: the exact span (after the last sync) holds no change.
+    daily = daily_volume(kit.open_lake(tmp_path), include_estimates=True)
     assert daily["total"].tolist() == [10, 20, 40]
+    assert not daily["exact"].any() and set(daily["method"]) == {"commit_metrics"}
+    assert acc["verdict"] == "no_changes" and not acc["exact"]
+    with pytest.warns(kit.KitWarning, match="include_estimates=True"):
+        assert daily_volume(kit.open_lake(tmp_path)).empty
     assert daily["period"].tolist() == [pd.Timestamp(t(d)) for d in (5, 6, 7)]
     assert set(daily["basis"]) == {"commit_metrics"}
 

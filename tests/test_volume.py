@@ -8,7 +8,7 @@ from kit.errors import KitError, NotDataverseTableError
 from kit.metrics.volume import change_volume
 from lakebuilder import SyncTable, plain_table, record, t, vacuum_data_files
 
-COLUMNS = ["table", "period", "creates", "updates", "deletes", "total", "method"]
+COLUMNS = ["table", "period", "creates", "updates", "deletes", "total", "method", "exact"]
 
 
 def table(lake_dir, name, **kw) -> SyncTable:
@@ -87,9 +87,9 @@ def test_week_and_none(lake_dir):
     week = change_volume(lake, by="week")
     assert counts(week) == {"2026-01-05 00:00": (5, 1, 1, 7)}  # Monday Jan 5
     total = change_volume(lake, by=None)
-    assert list(total.columns) == ["table", "creates", "updates", "deletes", "total", "method"]
+    assert list(total.columns) == ["table", "creates", "updates", "deletes", "total", "method", "exact"]
     assert total.to_dict("records") == [
-        {"table": "account", "creates": 5, "updates": 1, "deletes": 1, "total": 7, "method": "change_feed"}
+        {"table": "account", "creates": 5, "updates": 1, "deletes": 1, "total": 7, "method": "change_feed", "exact": True}
     ]
 
 
@@ -126,13 +126,21 @@ def test_snapshot_only_rows_and_methods(tmp_path):
     acc.sync([record("c", 1, t(6, 9), t(6, 9))], t(6, 10))
     assert vacuum_data_files(acc.path)  # no add-file diff either
     lake = kit.open_lake(tmp_path)
-    df = change_volume(lake, by="day")
+    df = change_volume(lake, by="day", include_estimates=True)
     assert counts(df) == {
         "2026-01-05 00:00": (1, 1, 0, 2),  # snapshot: a (create), b v2 (update); b v1 is not known
         "2026-01-06 00:00": (1, 0, 0, 1),  # feed: c
     }
     assert list(df["method"]) == ["snapshot", "change_feed"]
-    assert change_volume(lake, by=None)["method"].tolist() == ["change_feed+snapshot"]
+    # The last sync before the feed is at 12:00 on day 5: day 6 is the first exact day.
+    assert list(df["exact"]) == [False, True]
+    everything = change_volume(lake, by=None, include_estimates=True)
+    assert everything[["method", "exact"]].values.tolist() == [["change_feed+snapshot", False]]
+    with pytest.warns(kit.KitWarning, match="account from 2026-01-06"):
+        exact = change_volume(lake, by=None)
+    assert exact[["total", "method", "exact"]].values.tolist() == [[1, "change_feed", True]]
+    with pytest.warns(kit.KitWarning):
+        assert counts(change_volume(lake, by="day")) == {"2026-01-06 00:00": (1, 0, 0, 1)}
     only_feed = change_volume(lake, by="day", methods="change_feed")
     assert counts(only_feed) == {"2026-01-06 00:00": (1, 0, 0, 1)}
 
@@ -160,11 +168,13 @@ def test_sql_names_its_tables(lake_dir):
     """lake.sql finds the views a query needs with duckdb.get_table_names: keep it parseable."""
     import duckdb
 
+    from kit.metrics.exactness import spans, spans_sql, with_exactness_sql
     from kit.metrics.volume import volume_sql
 
     lake = kit.open_lake(lake_dir, cache_changes=False)  # SQL over the views, not the cache
-    changes = lake.changes_sql("account")
+    found = spans(lake, ["account"], True)
+    changes = with_exactness_sql(lake.changes_sql("account"), found, "hour", "landed_at")
     for by in ("hour", None):
         # The changes read the table's view or the kit's own views of its planned files.
-        names = duckdb.get_table_names(volume_sql(changes, ["account"], by, "landed_at", "true"))
+        names = duckdb.get_table_names(volume_sql(changes, ["account"], by, "landed_at", "true", spans_sql(found)))
         assert names and all(n == "account" or n.startswith("__kit_") for n in names)

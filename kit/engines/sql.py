@@ -46,3 +46,9 @@ def quantile(expr: str, q: float) -> str:
     """The exact ``q`` quantile of ``expr``, linear interpolation between closest ranks (numpy's
     default): DuckDB ``quantile_cont``, Spark ``percentile``. Never an approximation."""
     return f"quantile_cont({expr}, {float(q)!r})"
+
+
+def timestamp_or_null(value) -> str:
+    """``timestamp(value)``, or a NULL of the TIMESTAMPTZ type when ``value`` is None (a typed
+    NULL, so a VALUES list whose first row has none still has a timestamp column)."""
+    return "CAST(NULL AS TIMESTAMPTZ)" if value is None else timestamp(value)

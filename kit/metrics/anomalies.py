@@ -84,6 +84,7 @@ import pandas as pd
 from .common import changes_union_sql, per_table
 from ..engines.sql import literal, timestamp, truncate
 from ..errors import KitError, KitWarning, SkippedTableWarning
+from .exactness import table_span
 from .health import outages, sync_commits
 
 METRICS = ("volume", "latency")
@@ -105,10 +106,12 @@ MAD_FLOOR_SQL = {
 
 ANOMALY_COLUMNS = (
     "table", "hour", "metric", "value", "baseline", "mad", "score", "flag", "in_incident", "samples", "pool",
+    "method", "exact",
 )
 
 
-def anomalies(lake, tables=None, *, metric: str = "volume", threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def anomalies(lake, tables=None, *, metric: str = "volume", threshold: float = DEFAULT_THRESHOLD,
+              include_estimates: bool = False) -> pd.DataFrame:
     """Score every hour of every table against the same hour on other weeks (robustly), with
     known outages left out of the baseline; flag spikes and drops.
 
@@ -117,6 +120,11 @@ def anomalies(lake, tables=None, *, metric: str = "volume", threshold: float = D
     without ``Id``, ``versionnumber``, ``modifiedon`` are skipped and listed in a warning;
     naming one raises ``NotDataverseTableError`` naming the columns). ``threshold``: the
     absolute score above which an hour is flagged. The method is in this module's docstring.
+    ``include_estimates``: False (default): each table's window starts at its exact span
+    (``kit.metrics.exactness``), so every value and every baseline sample is exact (a table
+    with no exact span: its volume is skipped with a warning, its latency analysed as an
+    estimate); True: latency from the table's first commit, its snapshot hours included
+    (upper bounds), and volume from the change feed's first commit.
 
     One row per table and hour of the analysed window. Columns:
 
@@ -139,6 +147,12 @@ def anomalies(lake, tables=None, *, metric: str = "volume", threshold: float = D
     - ``pool``: where they come from: ``hour_of_week`` (same hour of the week, other weeks) or
       ``hour_of_day`` (same hour of the day, other days of the same day type); None without
       samples.
+    - ``method``: how the table's hours in the window were measured: the coverage method
+      (``change_feed``, ``add_diff``) when the window lies in the exact span, else with
+      ``+snapshot`` (or ``snapshot`` alone).
+    - ``exact`` (bool): the window lies in the table's exact span, so ``value``, ``baseline``
+      and ``score`` come from exactly measured hours only. False: estimated hours (snapshot:
+      each record's latest version; latencies upper bounds) are among them.
     """
     if metric not in METRICS:
         raise KitError(f"metric={metric!r} is not a metric: use 'volume' (changes per hour) or 'latency' (median latency per hour).")
@@ -152,7 +166,9 @@ def anomalies(lake, tables=None, *, metric: str = "volume", threshold: float = D
     strict = tables is not None
     names = lake.analysable(tables, needed_for=f"anomalies(metric={metric!r})")
     commits, read = sync_commits(lake, names, strict)
-    windows, union = _windows(lake, metric, commits, read, strict)
+    if not isinstance(include_estimates, bool):
+        raise KitError(f"include_estimates={include_estimates!r}: use True or False.")
+    windows, union, exactness = _windows(lake, metric, commits, read, strict, include_estimates)
     if not windows:
         return _empty()
     series = _hourly_series(lake, metric, windows, union)
@@ -160,14 +176,18 @@ def anomalies(lake, tables=None, *, metric: str = "volume", threshold: float = D
     gaps = outages(lake, analysed, strict, commits=commits[commits["table"].isin(analysed)])
     scored = _score(lake, series, gaps, metric, threshold)
     scored.insert(2, "metric", metric)
+    scored["method"] = scored["table"].map(lambda n: exactness[n][0])
+    scored["exact"] = scored["table"].map(lambda n: exactness[n][1])
     return _typed(scored)
 
 
 # -- the analysed window and the hourly series (DuckDB, on the lake's connection) --------------
-def _windows(lake, metric: str, commits: pd.DataFrame, read: list[str], strict: bool):
-    """(table, first_hour, last_hour) per table, and the SQL of their changes (UNION ALL)."""
+def _windows(lake, metric: str, commits: pd.DataFrame, read: list[str], strict: bool, include_estimates: bool):
+    """(table, first_hour, last_hour) per table, the SQL of their changes (UNION ALL), and per
+    table (method, exact) of its window."""
     windows, parts, partial = [], [], []
-    for name, cover in per_table(read, strict, lake.coverage).items():
+    exactness = {}
+    for name, (cover, span) in per_table(read, strict, lambda n: (lake.coverage(n), table_span(lake, n))).items():
         start = pd.Timestamp(cover.observed_from)
         if metric == "volume" and not cover.complete:
             if cover.method == "snapshot":
@@ -177,7 +197,13 @@ def _windows(lake, metric: str, commits: pd.DataFrame, read: list[str], strict: 
                 )
                 continue
             start = pd.Timestamp(cover.feed_from_time)
-            partial.append(f"{name} from {start:%Y-%m-%d %H:%M}")
+        if not include_estimates and span.exact_from is not None:
+            start = max(start, pd.Timestamp(span.exact_from))
+        if not span.complete and span.exact_from is not None and start >= pd.Timestamp(span.exact_from):
+            partial.append(f"{name} from {start.tz_convert('UTC').ceil('h'):%Y-%m-%d %H:%M}")
+        exact = span.complete or (span.exact_from is not None and start >= pd.Timestamp(span.exact_from))
+        method = span.method if exact else ("snapshot" if span.method == "snapshot" else f"{span.method}+snapshot")
+        exactness[name] = (method, exact)
         syncs = commits.loc[commits["table"] == name, "committed_at"]
         if syncs.empty:
             continue
@@ -193,11 +219,12 @@ def _windows(lake, metric: str, commits: pd.DataFrame, read: list[str], strict: 
     if partial:
         # One note for all tables: a per-table warning floods a notebook on a vacuumed lake.
         warnings.warn(
-            "Volume is analysed only where the change feed is complete (UTC): "
-            + "; ".join(partial) + ". Older hours are known only from the snapshot.",
+            f"{metric.capitalize()} is analysed only where the changes are known exactly (UTC): "
+            + "; ".join(partial) + ". Older hours are known only from the snapshot"
+            + ("." if metric == "volume" or include_estimates else ": include_estimates=True adds them."),
             KitWarning, stacklevel=3,
         )
-    return windows, "\nunion all\n".join(parts)
+    return windows, "\nunion all\n".join(parts), exactness
 
 
 def _hourly_series(lake, metric: str, windows, union: str) -> pd.DataFrame:
@@ -363,6 +390,8 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     for col in ("value", "baseline", "mad", "score"):
         df[col] = df[col].astype("float64")
     df["in_incident"] = df["in_incident"].astype(bool)
+    df["method"] = df["method"].astype("object")
+    df["exact"] = df["exact"].astype(bool)
     df["samples"] = df["samples"].astype("int64")
     for col in ("flag", "pool"):
         df[col] = pd.Series([None if pd.isna(v) else str(v) for v in df[col]], index=df.index, dtype=object)

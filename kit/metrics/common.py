@@ -133,17 +133,33 @@ def typed_frame(df, dtypes: dict):
     return Schema(*(Column(name, dtype, "") for name, dtype in dtypes.items())).frame(df)
 
 
-def periodic_frame(lake, tables, by, when, methods, needed_for: str, schema, build_sql):
+def periodic_frame(lake, tables, by, when, methods, needed_for: str, schema, build_sql, include_estimates: bool = False):
     """The common run of a per-table-and-period analysis: check ``by`` and ``when``, gather the
-    changes of the analysed tables, run ``build_sql(changes, names, by, clock, keep)`` in
-    DuckDB and type the aggregated result (no ``period`` column when ``by`` is None)."""
+    changes of the analysed tables with their exactness (``exactness.with_exactness_sql``: each
+    change's ``exact`` and its table's ``has_exact``; the period that decides it is ``by``, or
+    the UTC day when ``by`` is None), run ``build_sql(changes, names, by, clock, keep, spans)``
+    in DuckDB and type the aggregated result (no ``period`` column when ``by`` is None).
+    ``keep`` holds the method filter and, unless ``include_estimates``, leaves out the
+    estimated changes (``exactness.kept_sql``); ``spans`` is the SQL of the tables' spans."""
+    from .exactness import kept_sql, spans, spans_sql, warn_left_out, with_exactness_sql
+
     check_by(by)
     clock = clock_column(when)
-    keep = method_filter_sql(methods)
+    if not isinstance(include_estimates, bool):
+        raise KitError(f"include_estimates={include_estimates!r}: use True or False.")
+    keep = method_filter_sql(methods) + " and " + kept_sql(include_estimates)
     names, changes = analysed_changes(lake, tables, needed_for, methods)
     if by is None:
         schema = schema.without("period")
     if changes is None:
         return schema.frame(None)
-    df = lake.sql(build_sql(changes, names, by, clock, keep)).df()
+    found = spans(lake, names, tables is not None)
+    names = [n for n in names if n in found]
+    if not names:
+        return schema.frame(None)
+    unit = by or "day"
+    if not include_estimates:
+        warn_left_out(found, unit, stacklevel=4)
+    sql = build_sql(with_exactness_sql(changes, found, unit, clock), names, by, clock, keep, spans_sql(found))
+    df = lake.sql(sql).df()
     return schema.frame(df)

@@ -25,6 +25,7 @@ import pandas as pd
 from ..engines.sql import literal
 from ..errors import KitError
 from .common import changes_union_sql, per_table, resolve, tables_values_sql
+from .exactness import spans_or_none, window_exactness
 
 #: An interval longer than this many times the table's median interval is a gap (an outage when
 #: changes waited in it).
@@ -37,10 +38,11 @@ SILENCE_FACTOR = 2.0
 #: ... which needs that hour of the week in at least this many earlier weeks of history.
 MIN_WEEKS = 2
 
-CADENCE_COLUMNS = ("table", "commits", "first_commit", "last_commit", "median_interval_s", "p95_interval_s", "max_interval_s")
-GAP_COLUMNS = ("table", "start", "end", "seconds", "waiting")
+CADENCE_COLUMNS = ("table", "commits", "first_commit", "last_commit", "median_interval_s", "p95_interval_s", "max_interval_s",
+                   "method", "exact")
+GAP_COLUMNS = ("table", "start", "end", "seconds", "waiting", "method", "exact")
 FRESHNESS_COLUMNS = ("table", "last_landed", "as_of", "staleness_s", "cadence_s", "normal_silence_s", "waiting",
-                     "stale", "reason")
+                     "stale", "reason", "method", "exact")
 
 
 # -- shared plumbing ----------------------------------------------------------------------------
@@ -138,6 +140,8 @@ def sync_cadence(lake, tables=None) -> pd.DataFrame:
     - ``median_interval_s``, ``p95_interval_s``, ``max_interval_s``: median, 95th percentile
       (linear interpolation) and maximum of the intervals between consecutive sync commits,
       in seconds (float). NaN when the table has fewer than two sync commits.
+    - ``method``: ``log`` (the sync commits of the Delta log); ``exact``: True (the log holds
+      every commit it still has exactly; no figure here is estimated).
     """
     names, strict = resolve(lake, tables, "sync_cadence")
     commits, read = sync_commits(lake, names, strict)
@@ -145,6 +149,7 @@ def sync_cadence(lake, tables=None) -> pd.DataFrame:
     # Tables read but without any sync commit still get a row (commits = 0).
     df = df.set_index("table").reindex(read).rename_axis("table").reset_index()
     df["commits"] = df["commits"].fillna(0)
+    df["method"], df["exact"] = "log", True
     return _typed(
         df, CADENCE_COLUMNS, times=("first_commit", "last_commit"),
         floats=("median_interval_s", "p95_interval_s", "max_interval_s"), ints=("commits",),
@@ -237,8 +242,14 @@ def outages(lake, tables: list[str], strict: bool, commits: pd.DataFrame | None 
     if not include_quiet:
         # NA (changes unreadable): kept, as the log alone cannot call the interval quiet.
         gaps = gaps[(gaps["waiting"] != 0).fillna(True)]
+    found = spans_or_none(lake, list(gaps["table"].unique()))
+    marks = [window_exactness(found[t], start) for t, start in zip(gaps["table"], gaps["start"])]
+    gaps["method"] = [m for m, _ in marks]
+    gaps["exact"] = [e for _, e in marks]
     df = _typed(gaps, GAP_COLUMNS, times=("start", "end"), floats=("seconds",))
     df["waiting"] = df["waiting"].astype("Int64")
+    df["method"] = df["method"].astype("object")
+    df["exact"] = df["exact"].astype(bool)
     return df
 
 
@@ -268,6 +279,12 @@ def sync_gaps(lake, tables=None, *, outages_only: bool = False) -> pd.DataFrame:
     - ``seconds``: ``end - start`` in seconds (float).
     - ``waiting``: changes the gap kept waiting (count, as defined above; nullable integer):
       NA when the table's changes could not be read (the gap is then listed as an outage).
+    - ``method``: how ``waiting`` was counted: the table's exact method (``change_feed``,
+      ``add_diff``) when the gap lies in its exact span (``kit.metrics.exactness``), else with
+      ``+snapshot`` (or ``snapshot``); ``unknown`` when the coverage could not be read.
+    - ``exact`` (bool): the gap starts in the table's exact span, so ``waiting`` is exact.
+      False: ``waiting`` is an estimate from the snapshot (each record's latest version, landed
+      at its last landing). ``start``, ``end`` and ``seconds`` come from the log: always exact.
 
     The time after the last sync is not a gap: it is what ``freshness`` measures. A table with
     two sync commits has one interval, never longer than 3 times itself: no gap.
@@ -328,6 +345,11 @@ def freshness(lake, tables=None, *, as_of=None) -> pd.DataFrame:
       three-valued: true when either is true; NA when neither is true and one is unknown).
     - ``reason``: ``'waiting_changes'`` when ``waiting > 0``, else ``'longer_than_usual'`` when
       the silence is, else None (a code; sentences are ``kit.present``'s).
+    - ``method``: ``log`` when every figure comes from the sync commits (``waiting`` not read
+      from the changes: ``as_of`` at the newest commit); else how ``waiting`` was counted, as
+      in ``sync_gaps``.
+    - ``exact`` (bool): every figure is exact: from the log, or ``waiting`` counted in the
+      table's exact span (``last_landed`` in it). False: ``waiting`` is an estimate.
 
     Computed in DuckDB over ``lake.syncs`` and ``lake.changes`` (``lake.sql``).
     """
@@ -345,8 +367,13 @@ def freshness(lake, tables=None, *, as_of=None) -> pd.DataFrame:
     if at >= newest:
         df["waiting"] = pd.array([0 if pd.notna(last) and pd.notna(c) else pd.NA
                                   for last, c in zip(df["last_landed"], df["cadence_s"])], dtype="Int64")
+        df["method"], df["exact"] = "log", True
     else:
         df["waiting"] = _waiting_at(lake, df, at, strict)
+        found = spans_or_none(lake, list(df["table"]))
+        marks = [window_exactness(found[t], last) for t, last in zip(df["table"], df["last_landed"])]
+        df["method"] = [m for m, _ in marks]
+        df["exact"] = [e for _, e in marks]
     df = _freshness_typed(df)
     longer = pd.array(df["staleness_s"] > SILENCE_FACTOR * df["normal_silence_s"], dtype="boolean")
     longer[df["staleness_s"].isna() | df["normal_silence_s"].isna()] = pd.NA

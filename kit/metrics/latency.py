@@ -15,7 +15,6 @@ from .common import (
     unknown_time_sql,
     period_sql,
     periodic_frame,
-    tables_values_sql,
 )
 
 WITHIN_15M_S = 900
@@ -36,11 +35,13 @@ LATENCY = Schema(
     Column('excluded_sentinel', 'int64', '``modifiedon`` NULL or a sentinel (at or before 1970-01-01T00:00:00Z: 1970-01-01, 1900-01-01, 0001-01-01).'),
     Column('excluded_negative', 'int64', 'negative latency (``landed_at`` before ``modifiedon``: clock skew between Dataverse and the lake writer).'),
     Column('method', 'str', "the method(s) that measured the period's changes (included or excluded), distinct values joined by ``+`` in alphabetical order: ``change_feed`` (exact first landings from the Delta change data feed), ``add_diff`` (exact first landings from the files each commit added), ``snapshot`` (each Id's latest version only; ``landed_at`` = ``SinkModifiedOn``, an upper bound of the first landing, so latencies are upper bounds), or a mix such as ``change_feed+snapshot`` where the feed covers only part of the history."),
+    Column('exact', 'bool', "true when every change behind the row (included or excluded) was measured exactly (``change_feed`` or ``add_diff``) and its period lies wholly in the table's exact span (``kit.metrics.exactness``: the period starts at or after ``exact_from``; with ``by=None``, each change's UTC day does): the figures equal what happened. False: an estimate from the snapshot (each Id's latest version only): ``changes`` is a lower bound (at least) and each latency an upper bound (at most). By default (``include_estimates=False``) estimated changes are left out, so every row is exact, except for a table with no exact period at all (snapshot only), whose estimates are kept with ``exact`` false."),
 )
 
 
 @documented(LATENCY)
-def sync_latency(lake, tables=None, *, by: str | None = "day", when: str = "modified", methods=None) -> pd.DataFrame:
+def sync_latency(lake, tables=None, *, by: str | None = "day", when: str = "modified", methods=None,
+                 include_estimates: bool = False) -> pd.DataFrame:
     """Sync latency per table and period: how long changes took to land in the lake.
 
     The latency of a change (one landed row version, ``lake.changes``) is ``landed_at -
@@ -62,6 +63,10 @@ def sync_latency(lake, tables=None, *, by: str | None = "day", when: str = "modi
     methods : keep only the changes measured by these methods (``"change_feed"``, ``"add_diff"``,
         ``"snapshot"``, or a list); None keeps all. ``methods="change_feed"`` restricts the
         analysis to the versions the change feed saw land, whose ``landed_at`` is exact.
+    include_estimates : False (default): only exact figures: the changes of the periods in each
+        table's exact span (``kit.metrics.exactness``; with ``by=None``, of its exact UTC days),
+        with a note naming where estimates were left out. True: every change, estimated
+        periods flagged ``exact`` false (latencies there are upper bounds).
 
     Returns
     -------
@@ -73,13 +78,15 @@ def sync_latency(lake, tables=None, *, by: str | None = "day", when: str = "modi
 
     Runs in DuckDB on the lake's connection; only the aggregated rows come back.
     """
-    return periodic_frame(lake, tables, by, when, methods, "sync_latency", LATENCY, latency_sql)
+    return periodic_frame(lake, tables, by, when, methods, "sync_latency", LATENCY, latency_sql, include_estimates)
 
 
-def latency_sql(changes: str, names: list[str], by: str | None, clock: str, keep: str) -> str:
-    """The SQL of ``sync_latency``: ``changes`` is the SQL of the changes, ``names`` the
+def latency_sql(changes: str, names: list[str], by: str | None, clock: str, keep: str, spans: str) -> str:
+    """The SQL of ``sync_latency``: ``changes`` is the SQL of the changes with their
+    ``exact`` and ``has_exact`` columns (``exactness.with_exactness_sql``), ``names`` the
     tables (one row each when ``by`` is None), ``clock`` the column placing a change in a
-    period, ``keep`` a condition on the changes."""
+    period, ``keep`` a condition on the changes, ``spans`` the SQL of the tables' exact spans
+    (``exactness.spans_sql``)."""
     period = f"{period_sql(by, clock)} AS period," if by else ""
     group = '"table", period' if by else '"table"'
     measured = f"""
@@ -90,6 +97,7 @@ def latency_sql(changes: str, names: list[str], by: str | None, clock: str, keep
         select "table",
                {period}
                method,
+               exact,
                case
                    when {unknown_time_sql('modifiedon')} then 'sentinel'
                    when landed_at is null then 'unknown'
@@ -113,7 +121,8 @@ def latency_sql(changes: str, names: list[str], by: str | None, clock: str, keep
                count(*) filter (where status <> 'included') AS excluded,
                count(*) filter (where status = 'sentinel') AS excluded_sentinel,
                count(*) filter (where status = 'negative') AS excluded_negative,
-               {METHOD_LABEL_SQL} AS method
+               {METHOD_LABEL_SQL} AS method,
+               bool_and(exact) AS exact
         from measured
         group by {group}
     )"""
@@ -129,14 +138,14 @@ def latency_sql(changes: str, names: list[str], by: str | None, clock: str, keep
            g.method"""
     if by:
         return f"""{measured}
-    select g."table", g.period, {columns}
+    select g."table", g.period, {columns}, g.exact
     from per_group g
     order by g."table", g.period nulls last
     """
     # One row per analysed table, with or without changes.
     return f"""{measured}
-    select t."table", {columns}
-    from ({tables_values_sql(names)}) t
+    select t."table", {columns}, coalesce(g.exact, t.has_exact) AS exact
+    from ({spans}) t
     left join per_group g using ("table")
     order by t."table"
     """

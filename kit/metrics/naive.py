@@ -37,6 +37,8 @@ NAIVE_COLUMNS = {
     "relanded_naive_p50_s": "float64",
     "relanded_first_p50_s": "float64",
     "snapshot_only": "int64",
+    "method": "object",
+    "exact": "bool",
 }
 RELANDED_COLUMNS = {
     "table": "str",
@@ -70,7 +72,10 @@ def naive_latency(lake, tables=None) -> pd.DataFrame:
     than a minute after their first landing: landed again later), ``relanded_share`` (fraction
     0-1 of ``changes``), ``relanded_naive_p50_s`` and ``relanded_first_p50_s`` (the median of
     each measure over those rows; NULL without any); ``snapshot_only`` (current rows left out
-    because only the snapshot knows their landing). Percentiles interpolate linearly
+    because only the snapshot knows their landing); ``method`` (the methods that measured the
+    compared rows' first landing, ``change_feed`` / ``add_diff`` joined by ``+``; NULL when
+    none); ``exact`` (always true: only rows whose first landing is known exactly are compared,
+    the snapshot's are counted apart in ``snapshot_only``). Percentiles interpolate linearly
     (``quantile_cont``). Computed in DuckDB.
     """
     parts = _per_table(lake, tables, "naive_latency", lambda name, cols: _table_sql(lake, name, cols))
@@ -146,5 +151,7 @@ def _table_sql(lake, name: str, cols: dict[str, str]) -> str:
            coalesce(count(*) filter (where known and {relanded}) / nullif(count(*) filter (where known), 0), 0) AS relanded_share,
            {quantile('naive_s', 0.5)} filter (where known and {relanded}) AS relanded_naive_p50_s,
            {quantile('first_s', 0.5)} filter (where known and {relanded}) AS relanded_first_p50_s,
-           count(*) filter (where not known) AS snapshot_only
+           count(*) filter (where not known) AS snapshot_only,
+           string_agg(DISTINCT method, '+' ORDER BY method) filter (where known) AS method,
+           true AS exact
     from (select *, method <> 'snapshot' AS known from ({_pairs_sql(lake, name, cols)}))"""

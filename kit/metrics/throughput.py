@@ -18,6 +18,7 @@ import pandas as pd
 from ..engines.sql import literal, quantile, timestamp, truncate
 from ..errors import KitError
 from .common import METHOD_LABEL_SQL, analysed_changes, unknown_time_sql
+from .exactness import kept_sql, spans, warn_left_out, with_exactness_sql
 from .schema import Column, Schema, documented
 from .limits import cost, limits_table, load_limits, positive  # noqa: F401  (limits_table: re-exported)
 
@@ -32,13 +33,22 @@ TREND_HORIZON_DAYS = 365
 DAILY = Schema(
     Column("table", "str", "logical table name."),
     Column("period", "datetime64[us, UTC]", "the day's start (UTC)."),
-    Column("total", "int64", """events: where every landed version is known (the change feed
-        reaches the table's creation, or the commit history's files remain), changes per day of
-        ``modifiedon`` over the observed days (``throughput``'s rule: from the day of the first
-        commit; empty days 0). Where the change feed was vacuumed, row versions landed per day
-        of the sync commits, from their merge metrics (``commit_metrics_series``): the snapshot
-        alone would show only each record's latest version, a fraction of the real volume."""),
+    Column("total", "int64", """events: on the days of the table's exact span (every landed
+        version known: ``kit.metrics.exactness``), changes per day of ``modifiedon`` over the
+        observed days (``throughput``'s rule: from the day of the first commit; empty days 0).
+        On the days before it (the change feed was vacuumed), row versions landed per day of the
+        sync commits, from their merge metrics (``commit_metrics_series``): the snapshot alone
+        would show only each record's latest version, a fraction of the real volume; without
+        commit metrics, the snapshot's changes per day (a lower bound)."""),
     Column("basis", "str", "``changes`` or ``commit_metrics``, as above."),
+    Column("method", "str", """how the day's total was obtained: the changes' method(s)
+        (``change_feed``, ``add_diff``, ``snapshot``, joined by ``+``) or ``commit_metrics``."""),
+    Column("exact", "bool", """true when the total counts every change of the day exactly: the
+        day lies in the table's exact span (``kit.metrics.exactness``) and its changes were
+        measured by the change feed or the add-file diff. False: an estimate: from the commit
+        metrics (row versions landed that day, re-landings included, on the landed clock: about
+        the day's volume, at most a fraction of a percent over) or from the snapshot (at
+        least)."""),
 )
 
 THROUGHPUT = Schema(
@@ -99,6 +109,18 @@ THROUGHPUT = Schema(
     Column("method", "str", """the method(s) that measured the table's changes
         (``change_feed``, ``add_diff``, ``snapshot``, or e.g. ``change_feed+snapshot``;
         snapshot-only history undercounts: only each record's latest version is known)."""),
+    Column("estimated", "int64", """changes of the table's estimated days (before its exact span,
+        ``kit.metrics.exactness``) left out of every figure above (``include_estimates=False``,
+        the default); 0 when they are included or the table has no exact span (its estimates
+        are then counted, ``peaks_exact`` false)."""),
+    Column("peaks_exact", "bool", """true when ``peak_day``, ``peak_day_events``,
+        ``peak_hour_events``, ``peak_5min_events`` (and so ``utilisation``, ``headroom``, the
+        limits exceeded, ``pattern`` and ``verdict``) come from exactly measured days only. False:
+        estimated days were counted (``include_estimates=True``, or the table has no exact day):
+        the peaks are lower bounds (at least)."""),
+    Column("exact", "bool", """true when every figure of the row is exact: ``peaks_exact`` and
+        ``daily_basis`` is ``changes`` (``days``, ``mean_per_day``, ``p95_per_day`` and the trend
+        from the same exact days)."""),
     Column("daily_basis", "str", """what ``days``, ``mean_per_day``, ``p95_per_day`` and the
         trend were computed from: ``changes`` (row-level, modified clock, over the observed
         days), or ``commit_metrics`` when the table's changes are not all known (the change
@@ -110,7 +132,8 @@ THROUGHPUT = Schema(
 
 
 @documented(THROUGHPUT)
-def throughput(lake, tables=None, *, limits=None, actions_per_record: float = 5) -> pd.DataFrame:
+def throughput(lake, tables=None, *, limits=None, actions_per_record: float = 5,
+               include_estimates: bool = False) -> pd.DataFrame:
     """Daily, hourly and 5-minute change volumes per table against the published limits, and
     the integration pattern they call for.
 
@@ -137,6 +160,10 @@ def throughput(lake, tables=None, *, limits=None, actions_per_record: float = 5)
         ``limits_table()``.
     actions_per_record : Power Platform requests (flow actions) one change costs (default 5),
         for limits whose ``cost_per_event`` is ``"actions_per_record"``.
+    include_estimates : False (default): the daily, hourly and 5-minute figures count the days
+        of each table's exact span only (``kit.metrics.exactness``), with a note saying from
+        when; the changes of earlier days are counted in ``estimated``. A table with no exact
+        day keeps its estimates (``peaks_exact`` false). True: every observed day.
 
     Returns
     -------
@@ -153,20 +180,35 @@ def throughput(lake, tables=None, *, limits=None, actions_per_record: float = 5)
     names, changes = analysed_changes(lake, tables, "throughput")
     if changes is None:
         return THROUGHPUT.frame(None)
+    found = spans(lake, names, tables is not None)
+    names = [n for n in names if n in found]
+    if not names:
+        return THROUGHPUT.frame(None)
+    if not include_estimates:
+        warn_left_out(found, "day")
     observed_from = {name: _first_day(lake, name) for name in names}
-    stats = lake.sql(throughput_sql(changes, observed_from, windows)).df()
+    sql = throughput_sql(with_exactness_sql(changes, found, "day", "modifiedon"), observed_from, windows,
+                         kept_sql(include_estimates))
+    stats = lake.sql(sql).df()
+    has_exact = stats["table"].map(lambda n: found[n].has_exact)
+    stats["peaks_exact"] = stats["peaks_exact"].astype("boolean").fillna(has_exact).astype(bool)
     stats["daily_basis"] = "changes"
     stats = _daily_from_commits(lake, stats)
     limit_per_day = binding["figure"] * DAY_S / binding["window_seconds"] / cost(binding, apr)
     rows = [_judge(row, entries, binding, limit_per_day, apr) for row in stats.to_dict("records")]
     out = stats.assign(**{k: [r[k] for r in rows] for k in rows[0]}) if rows else stats
+    if rows:
+        out["exact"] = out["peaks_exact"] & (out["daily_basis"] == "changes")
     return THROUGHPUT.frame(out) if rows else THROUGHPUT.frame(None)
 
 
-def throughput_sql(changes: str, observed_from: dict, windows: list[int]) -> str:
+def throughput_sql(changes: str, observed_from: dict, windows: list[int], keep: str = "true") -> str:
     """The SQL of ``throughput``: per table the daily statistics and, for each window (in
     seconds), the most changes in one window-aligned bucket (``peak_<seconds>``).
-    ``observed_from`` maps each table to the first UTC day it counts (a ``datetime``)."""
+    ``changes``: with their ``exact`` and ``has_exact`` columns
+    (``exactness.with_exactness_sql``); ``observed_from`` maps each table to the first UTC day
+    it counts (a ``datetime``); ``keep``: the condition a change on an observed day must meet
+    to be counted (``exactness.kept_sql``); the others are ``estimated``."""
     values = ", ".join(f"({int(w)})" for w in windows)
     observed = ", ".join(
         f"({literal(name)}, {timestamp(day)})" for name, day in observed_from.items()
@@ -182,23 +224,34 @@ def throughput_sql(changes: str, observed_from: dict, windows: list[int]) -> str
     observed as (
         select * from (values {observed}) AS o("table", observed_from)
     ),
-    -- One scan of the changes: events per table and UTC second of modifiedon. NULL second:
-    -- not on an observed day (modifiedon NULL, a sentinel, or before the table's first
-    -- commit day), counted as excluded.
-    per_second AS MATERIALIZED (
-        select c."table", c.method,
-               case when {unknown_time_sql('c.modifiedon')} then null
-                    when c.modifiedon < o.observed_from then null
-                    else {truncate('second', 'c.modifiedon')} end AS second,
-               count(*) AS events
+    -- Each change: counted, excluded (not on an observed day: modifiedon NULL, a sentinel,
+    -- or before the table's first commit day) or estimated (left out by ``keep``).
+    classified as (
+        select c."table", c.method, c.exact, c.modifiedon,
+               case when {unknown_time_sql('c.modifiedon')} then 'excluded'
+                    when c.modifiedon < o.observed_from then 'excluded'
+                    when not ({keep}) then 'estimated'
+                    else 'counted' end AS status
         from changes c
         join observed o on o."table" = c."table"
+    ),
+    -- One scan of the changes: events per table and UTC second of modifiedon. NULL second:
+    -- not counted.
+    per_second AS MATERIALIZED (
+        select "table", method, status,
+               case when status = 'counted' then {truncate('second', 'modifiedon')} end AS second,
+               bool_and(exact) AS exact,
+               count(*) AS events
+        from classified
         group by all
     ),
     counted as (
         select "table",
-               coalesce(sum(events) filter (where second is null), 0) AS excluded,
-               {METHOD_LABEL_SQL} AS method
+               coalesce(sum(events) filter (where status = 'excluded'), 0) AS excluded,
+               coalesce(sum(events) filter (where status = 'estimated'), 0) AS estimated,
+               coalesce(string_agg(DISTINCT method, '+' ORDER BY method) filter (where status = 'counted'),
+                        {METHOD_LABEL_SQL}) AS method,
+               bool_and(exact) filter (where status = 'counted') AS peaks_exact
         from per_second
         group by "table"
     ),
@@ -262,7 +315,9 @@ def throughput_sql(changes: str, observed_from: dict, windows: list[int]) -> str
            coalesce(p."peak_{FIVE_MIN_S}", 0) AS peak_5min_events,
            d.trend_per_day, d.trend_last_day,
            coalesce(c.excluded, 0) AS excluded,
+           coalesce(c.estimated, 0) AS estimated,
            c.method,
+           c.peaks_exact,
            {peaks_out}
     from observed t
     left join day_stats d using ("table")
@@ -319,33 +374,58 @@ def commit_metrics_series(lake, table: str) -> pd.Series | None:
 
 
 @documented(DAILY)
-def daily_volume(lake, tables=None) -> pd.DataFrame:
-    """The daily volumes ``throughput`` judges, per table and UTC day: one row each.
+def daily_volume(lake, tables=None, *, include_estimates: bool = False) -> pd.DataFrame:
+    """The daily volumes ``throughput`` judges, per table and UTC day: one row each, each from
+    one method.
 
     {columns}
 
-    Tables as in ``throughput``.
+    Tables as in ``throughput``. ``include_estimates``: False (default): the days of each
+    table's exact span only (a table with no exact day keeps its estimated days, ``exact``
+    false); True: the estimated days before it too, ``exact`` false.
     """
     from .volume import change_volume
 
     names = lake.analysable(tables, needed_for="daily_volume")
+    found = spans(lake, names, tables is not None)
+    if not include_estimates:
+        warn_left_out(found, "day")
     frames = []
-    exact = []
-    for name in names:
-        series = None if lake.coverage(name).complete else commit_metrics_series(lake, name)
-        if series is None:
-            exact.append(name)
+    by_changes: list[str] = []
+    for name, span in found.items():
+        first_exact = None if span.complete else span.first_exact("day")
+        if span.complete:
+            by_changes.append(name)
             continue
-        frames.append(pd.DataFrame({"table": name, "period": series.index, "total": series.to_numpy(), "basis": "commit_metrics"}))
-    if exact:
-        vol = change_volume(lake, exact, by="day")
-        for name in exact:
+        if span.has_exact:
+            by_changes.append(name)
+            if not include_estimates:
+                continue
+        series = commit_metrics_series(lake, name)
+        if series is None:
+            if not span.has_exact:
+                by_changes.append(name)  # the snapshot's days: lower bounds, flagged
+            continue
+        if first_exact is not None:
+            series = series[series.index < first_exact]
+        frames.append(pd.DataFrame({"table": name, "period": series.index, "total": series.to_numpy(),
+                                    "basis": "commit_metrics", "method": "commit_metrics", "exact": False}))
+    if by_changes:
+        vol = change_volume(lake, by_changes, by="day", include_estimates=True)
+        for name in by_changes:
+            span = found[name]
             part = vol[(vol["table"] == name) & (vol["period"] >= pd.Timestamp(_first_day(lake, name)))]
+            if span.has_exact:  # the commit metrics (or nothing) before the exact span
+                part = part[part["exact"]]
             if part.empty:
                 continue
             days = pd.date_range(part["period"].min(), part["period"].max(), freq="D")
-            total = part.set_index("period")["total"].reindex(days, fill_value=0)
-            frames.append(pd.DataFrame({"table": name, "period": days, "total": total.to_numpy(), "basis": "changes"}))
+            indexed = part.set_index("period")
+            total = indexed["total"].reindex(days, fill_value=0)
+            method = indexed["method"].reindex(days).fillna(span.method)
+            exact = indexed["exact"].reindex(days).fillna(span.has_exact).astype(bool)
+            frames.append(pd.DataFrame({"table": name, "period": days, "total": total.to_numpy(), "basis": "changes",
+                                        "method": method.to_numpy(), "exact": exact.to_numpy()}))
     if not frames:
         return DAILY.frame(None)
     out = pd.concat(frames, ignore_index=True).sort_values(["table", "period"], kind="stable")
@@ -382,7 +462,9 @@ def _judge(row: dict, entries: list[dict], binding: dict, limit_per_day: float, 
         "headroom": 1.0 - utilisation,
         "days_to_limit": days_to_limit,
         "pattern": SERVICE_BUS if over_pa else POWER_AUTOMATE,
-        "verdict": _verdict(int(row["days"]), binding in over_pa, bool(over_pa), utilisation, days_to_limit),
+        # No counted change (none in the exact span): nothing to judge, whatever the commit
+        # metrics' days say.
+        "verdict": _verdict(int(row["days"]) if peak_day > 0 else 0, binding in over_pa, bool(over_pa), utilisation, days_to_limit),
         "burst_limit": burst["id"] if burst else None,
         "burst_events": _peak(row, burst["window_seconds"]) if burst else None,
         "burst_demand": _demand(row, burst, apr) if burst else None,

@@ -9,7 +9,6 @@ from .common import (
     METHOD_LABEL_SQL,
     period_sql,
     periodic_frame,
-    tables_values_sql,
 )
 
 VOLUME = Schema(
@@ -20,11 +19,13 @@ VOLUME = Schema(
     Column('deletes', 'int64', 'changes of kind ``delete`` (the version has IsDelete true: the soft delete Synapse Link lands, not the later purge).'),
     Column('total', 'int64', '``creates + updates + deletes``, in changes (row versions).'),
     Column('method', 'str', "the method(s) that measured the period's changes, distinct values joined by ``+`` in alphabetical order: ``change_feed`` (exact, from the Delta change data feed), ``add_diff`` (exact, from the files each commit added), ``snapshot`` (only each Id's latest version is known, so counts are lower bounds: earlier versions of a record and purged deletes are not seen), or a mix such as ``change_feed+snapshot``."),
+    Column('exact', 'bool', "true when every change behind the row was measured exactly (``change_feed`` or ``add_diff``) and its period lies wholly in the table's exact span (``kit.metrics.exactness``: the period starts at or after ``exact_from``; with ``by=None``, each change's UTC day does): the counts equal what landed. False: an estimate, a lower bound (at least: the snapshot knows each Id's latest version only). By default (``include_estimates=False``) estimated changes are left out, so every row is exact, except for a table with no exact period at all (snapshot only), whose estimates are kept with ``exact`` false."),
 )
 
 
 @documented(VOLUME)
-def change_volume(lake, tables=None, *, by: str | None = "hour", when: str = "modified", methods=None) -> pd.DataFrame:
+def change_volume(lake, tables=None, *, by: str | None = "hour", when: str = "modified", methods=None,
+                  include_estimates: bool = False) -> pd.DataFrame:
     """Changes per table and period, by kind.
 
     A change is one landed row version (``lake.changes``: one row per (``Id``,
@@ -44,6 +45,10 @@ def change_volume(lake, tables=None, *, by: str | None = "hour", when: str = "mo
         landing in the lake).
     methods : keep only the changes measured by these methods (``"change_feed"``,
         ``"add_diff"``, ``"snapshot"``, or a list); None keeps all.
+    include_estimates : False (default): only exact counts: the changes of the periods in each
+        table's exact span (``kit.metrics.exactness``; with ``by=None``, of its exact UTC days),
+        with a note naming where estimates were left out. True: every change, estimated
+        periods flagged ``exact`` false (their counts are lower bounds).
 
     Returns
     -------
@@ -55,10 +60,10 @@ def change_volume(lake, tables=None, *, by: str | None = "hour", when: str = "mo
 
     Runs in DuckDB on the lake's connection; only the aggregated rows come back.
     """
-    return periodic_frame(lake, tables, by, when, methods, "change_volume", VOLUME, volume_sql)
+    return periodic_frame(lake, tables, by, when, methods, "change_volume", VOLUME, volume_sql, include_estimates)
 
 
-def volume_sql(changes: str, names: list[str], by: str | None, clock: str, keep: str) -> str:
+def volume_sql(changes: str, names: list[str], by: str | None, clock: str, keep: str, spans: str) -> str:
     """The SQL of ``change_volume`` (see ``latency_sql`` for the arguments)."""
     period = f"{period_sql(by, clock)} AS period," if by else ""
     group = '"table", period' if by else '"table"'
@@ -73,14 +78,15 @@ def volume_sql(changes: str, names: list[str], by: str | None, clock: str, keep:
                count(*) filter (where change = 'update') AS updates,
                count(*) filter (where change = 'delete') AS deletes,
                count(*) AS total,
-               {METHOD_LABEL_SQL} AS method
+               {METHOD_LABEL_SQL} AS method,
+               bool_and(exact) AS exact
         from changes
         where {keep}
         group by {group}
     )"""
     if by:
         return f"""{counted}
-    select "table", period, creates, updates, deletes, total, method
+    select "table", period, creates, updates, deletes, total, method, exact
     from per_group
     order by "table", period nulls last
     """
@@ -90,8 +96,9 @@ def volume_sql(changes: str, names: list[str], by: str | None, clock: str, keep:
            coalesce(g.updates, 0) AS updates,
            coalesce(g.deletes, 0) AS deletes,
            coalesce(g.total, 0) AS total,
-           g.method
-    from ({tables_values_sql(names)}) t
+           g.method,
+           coalesce(g.exact, t.has_exact) AS exact
+    from ({spans}) t
     left join per_group g using ("table")
     order by t."table"
     """

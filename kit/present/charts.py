@@ -52,6 +52,56 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAX_HEATMAP_CELLS = 60
 
 
+# -- exact and estimated periods -------------------------------------------------------------------
+#: Legend entries of the estimated (dotted) segments, by what they estimate.
+ESTIMATE_LABELS = {
+    "latency": "estimate (snapshot): at most",
+    "count": "estimate (snapshot): at least",
+    "commit_metrics": "estimate (commit log: landings per day, re-landings included)",
+}
+
+
+def exact_rows(df: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The rows flagged ``exact`` (an analysis' exact periods); every row of a frame without
+    the column."""
+    if df is None or "exact" not in df:
+        return df
+    return df[df["exact"].fillna(False).astype(bool)]
+
+
+def _is_estimate(part: pd.DataFrame) -> np.ndarray:
+    """Per row: an estimated period (``exact`` false); gap fillers (``exact`` missing) are not."""
+    if "exact" not in part:
+        return np.zeros(len(part), dtype=bool)
+    return np.asarray([v is not None and not pd.isna(v) and not bool(v) for v in part["exact"]], dtype=bool)
+
+
+def _split_exact(part: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(the rows drawn solid, the rows drawn dotted or None): the estimated rows, with the first
+    exact row after each run of them, so that the dotted line joins the solid one."""
+    est = _is_estimate(part)
+    if not est.any():
+        return part, None
+    bridge = est.copy()
+    bridge[1:] |= est[:-1] & ~est[1:]
+    return part, part[bridge]
+
+
+def _estimate_legend(fig: go.Figure, label: str) -> None:
+    """One legend entry for every dotted (estimated) segment of the figure."""
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=label, legendgroup="estimate",
+                             line={"color": REFERENCE_COLOR, "width": 2, "dash": "dot"}, hoverinfo="skip"))
+
+
+def _estimate_kind(df: pd.DataFrame, default: str) -> str:
+    """Which ``ESTIMATE_LABELS`` entry a frame's estimated rows need."""
+    if "method" in df and "exact" in df:
+        methods = set(df.loc[_is_estimate(df), "method"].dropna())
+        if methods and methods <= {"commit_metrics"}:
+            return "commit_metrics"
+    return default
+
+
 def table_colors(tables: Iterable[str]) -> dict[str, str]:
     """A colour per table, assigned in sorted order from ``PALETTE``."""
     names = sorted({str(t) for t in tables})
@@ -396,20 +446,39 @@ def latency_over_time(latency: pd.DataFrame, table: str | None = None, percentil
         palette = _colors(df, colors)
         for i, (name, part) in enumerate(df.groupby("table", sort=True)):
             part = _with_gaps(part, step)
+            solid, dotted = _split_exact(part)
             m = _minutes(part[percentile])
-            fig.add_trace(go.Scatter(x=part["period"], y=_floor_log(m), mode="lines+markers", name=name,
+            y = np.where(_is_estimate(part), np.nan, _floor_log(m))
+            fig.add_trace(go.Scatter(x=part["period"], y=y, mode="lines+markers", name=name, legendgroup=name,
                                      line={"color": palette[name], "width": 2}, connectgaps=False,
                                      marker={"size": 6, "symbol": SYMBOLS[i % len(SYMBOLS)]},
                                      customdata=m, hovertemplate=name + " %{x|%Y-%m-%d %H:%M}: %{customdata:,.1f} min<extra></extra>"))
+            if dotted is not None:
+                md = _minutes(dotted[percentile])
+                fig.add_trace(go.Scatter(x=dotted["period"], y=_floor_log(md), mode="lines", name=name, legendgroup=name,
+                                         showlegend=False, line={"color": palette[name], "width": 1.5, "dash": "dot"},
+                                         customdata=md, hovertemplate=name + " %{x|%Y-%m-%d %H:%M}: at most %{customdata:,.1f} min (estimate)<extra></extra>"))
+        if _is_estimate(df).any():
+            _estimate_legend(fig, ESTIMATE_LABELS["latency"])
         values = _minutes(df[percentile])
     else:
         df = _with_gaps(df, step)
         cols = [c for c in ("p50_s", "p90_s", "p95_s", "p99_s") if c in df]
+        _, dotted = _split_exact(df)
+        estimated = _is_estimate(df)
         for col in cols:
             m = _minutes(df[col])
-            fig.add_trace(go.Scatter(x=df["period"], y=_floor_log(m), mode="lines+markers", name=col[:-2],
+            fig.add_trace(go.Scatter(x=df["period"], y=np.where(estimated, np.nan, _floor_log(m)), mode="lines+markers",
+                                     name=col[:-2], legendgroup=col,
                                      line={"color": PERCENTILE_COLORS[col], "width": 2}, marker={"size": 4}, connectgaps=False,
                                      customdata=m, hovertemplate=col[:-2] + " %{x|%Y-%m-%d %H:%M}: %{customdata:,.1f} min<extra></extra>"))
+            if dotted is not None:
+                md = _minutes(dotted[col])
+                fig.add_trace(go.Scatter(x=dotted["period"], y=_floor_log(md), mode="lines", name=col[:-2], legendgroup=col,
+                                         showlegend=False, line={"color": PERCENTILE_COLORS[col], "width": 1.5, "dash": "dot"},
+                                         customdata=md, hovertemplate=col[:-2] + " %{x|%Y-%m-%d %H:%M}: at most %{customdata:,.1f} min (estimate)<extra></extra>"))
+        if dotted is not None:
+            _estimate_legend(fig, ESTIMATE_LABELS["latency"])
         values = _minutes(df[cols].to_numpy().ravel())
     lo, hi = _latency_range(values)
     for m in LATENCY_TARGETS_MIN:
@@ -493,6 +562,10 @@ def volume_by_kind(volume: pd.DataFrame, top: int | None = None) -> go.Figure:
     """Creates, updates and deletes per table over the whole period (``change_volume``, any
     ``by``), busiest table on top; ``top`` keeps the busiest N."""
     title = "Changes per table: creates, updates, deletes"
+    subtitle = None
+    if volume is not None and "exact" in volume and not volume["exact"].all():
+        volume = exact_rows(volume)  # never a total mixing exact and estimated periods
+        subtitle = "exact periods only (estimated ones, from the snapshot, left out)"
     if volume is None or volume.empty:
         return empty_figure(title)
     sums = volume.groupby("table")[["creates", "updates", "deletes"]].sum()
@@ -505,7 +578,8 @@ def volume_by_kind(volume: pd.DataFrame, top: int | None = None) -> go.Figure:
     for col in ("creates", "updates", "deletes"):
         fig.add_trace(go.Bar(y=list(sums["table"]), x=sums[col].to_numpy(dtype="float64"), name=col, orientation="h",
                              marker_color=CHANGE_COLORS[col], hovertemplate="%{y}: %{x:,.0f} " + col + "<extra></extra>"))
-    _layout(fig, title + (f" (top {top})" if top else ""), height=_bar_height(len(sums)), x="changes (whole period)")
+    _layout(fig, title + (f" (top {top})" if top else ""), height=_bar_height(len(sums)),
+            x="changes (whole period)" if subtitle is None else "changes (exact periods)", subtitle=subtitle)
     fig.update_layout(barmode="stack")
     fig.update_xaxes(tickformat=",")
     return fig
@@ -543,9 +617,18 @@ def volume_over_time(volume: pd.DataFrame, tables: list[str] | None = None, colo
     order = list(df.groupby("table")["total"].sum().sort_values(ascending=False, kind="stable").index)
     for name in order:
         part = df[df["table"] == name]
-        fig.add_trace(go.Scatter(x=part["period"], y=part["total"].to_numpy(dtype="float64"), mode="lines", name=name,
+        _, dotted = _split_exact(part)
+        y = np.where(_is_estimate(part), np.nan, part["total"].to_numpy(dtype="float64"))
+        fig.add_trace(go.Scatter(x=part["period"], y=y, mode="lines", name=name, legendgroup=name,
                                  line={"color": palette[name], "width": 2},
                                  hovertemplate=name + " %{x|%a %Y-%m-%d}: %{y:,.0f} changes<extra></extra>"))
+        if dotted is not None:
+            fig.add_trace(go.Scatter(x=dotted["period"], y=dotted["total"].to_numpy(dtype="float64"), mode="lines",
+                                     name=name, legendgroup=name, showlegend=False,
+                                     line={"color": palette[name], "width": 1.5, "dash": "dot"},
+                                     hovertemplate=name + " %{x|%a %Y-%m-%d}: %{y:,.0f} changes (estimate)<extra></extra>"))
+    if _is_estimate(df).any():
+        _estimate_legend(fig, ESTIMATE_LABELS[_estimate_kind(df, "count")])
     if mark_month_end:
         start, end = pd.Timestamp(df["period"].min()), pd.Timestamp(df["period"].max())
         for i, (lo, hi) in enumerate(_month_end_days(start, end)):
@@ -572,6 +655,15 @@ def hour_of_week(volume: pd.DataFrame, table: str | None = None) -> go.Figure:
     count as zero."""
     title = f"When changes happen ({table if table else 'all tables'})"
     subtitle = "average changes in each hour of the week (UTC); hours without changes count as zero"
+    if volume is not None and "exact" in volume and not volume["exact"].all():
+        # An estimated week would skew its hours: whole exact days only (each table's from the
+        # first day all of whose hours are exact).
+        volume = exact_rows(volume)
+        periods = pd.to_datetime(volume["period"], utc=True)
+        first = periods.groupby(volume["table"]).transform("min")
+        volume = volume[periods >= first.dt.ceil("D")]
+        subtitle = ("average changes in each hour of the week over the exact days (UTC); estimated days left out, "
+                    "days of the week without an exact day blank")
     if volume is None or volume.empty:
         return empty_figure(title)
     df = volume if table is None else volume[volume["table"] == table]
@@ -582,7 +674,9 @@ def hour_of_week(volume: pd.DataFrame, table: str | None = None) -> go.Figure:
     full = pd.date_range(idx.min().floor("D"), idx.max().floor("D") + pd.Timedelta(hours=23), freq="h")
     per_hour = per_hour.reindex(full, fill_value=0)
     grid = per_hour.groupby([per_hour.index.day_of_week, per_hour.index.hour]).mean().unstack(fill_value=0)
-    grid = grid.reindex(index=range(7), columns=range(24), fill_value=0)
+    # A day of the week the data never reaches is blank, not a row of zeros (a short exact span
+    # covers only some days of the week).
+    grid = grid.reindex(index=range(7), columns=range(24))
     fig = go.Figure(go.Heatmap(
         z=grid.to_numpy(dtype="float64"), x=[f"{h:02d}:00" for h in range(24)], y=list(_DAYS),
         colorscale="Viridis", colorbar={"title": {"text": "changes<br>per hour"}, "tickformat": ","},
@@ -607,13 +701,15 @@ def daily_vs_limit(volume: pd.DataFrame, throughput: pd.DataFrame | None = None,
         limit_per_day = float(throughput["limit_per_day"].dropna().iloc[0]) if ok else DEFAULT_DAILY_LIMIT
     has_basis = volume is not None and "basis" in volume.columns
     from_log = set(volume.loc[volume["basis"] == "commit_metrics", "table"]) if has_basis else set()
+    flagged = volume is not None and "exact" in volume.columns
     fig = volume_over_time(volume, tables=tables, colors=colors, mark_month_end=True, limit_per_day=limit_per_day,
                            title=f"Daily changes against the {limit_per_day:,.0f} events/day limit",
                            subtitle="dotted: rows landed per day, from the commit log (change feed vacuumed)"
                            if from_log else None)
-    for trace in fig.data:
-        if trace.name in from_log:
-            trace.line.dash = "dot"
+    if not flagged:  # a frame without the exact column: its commit-log tables dotted whole
+        for trace in fig.data:
+            if trace.name in from_log:
+                trace.line.dash = "dot"
     return fig
 
 

@@ -192,6 +192,70 @@ def _reading(func):
     return wrapper
 
 
+# -- exact and estimated figures ---------------------------------------------------------------------
+def _exact(df: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The rows of an analysis flagged ``exact`` (all rows of a frame without the column)."""
+    if df is None or "exact" not in df:
+        return df
+    return df[df["exact"].fillna(False).astype(bool)]
+
+
+def _estimated(df: pd.DataFrame | None) -> pd.DataFrame | None:
+    if df is None or "exact" not in df:
+        return None if df is None else df.iloc[0:0]
+    return df[~df["exact"].fillna(False).astype(bool)]
+
+
+def _first_estimate_free_day(df: pd.DataFrame) -> pd.Timestamp | None:
+    """The first period after every estimated one (None without estimated rows)."""
+    est = _estimated(df)
+    if est is None or est.empty or "period" not in est:
+        return None
+    ok = _exact(df)
+    last = pd.to_datetime(est["period"], utc=True).max()
+    later = pd.to_datetime(ok["period"], utc=True)
+    later = later[later > last]
+    return later.min() if len(later) else None
+
+
+def exact_span_text(spans: pd.DataFrame | None, end=None) -> str:
+    """Which days the figures are exact for, from ``kit.metrics.exactness.exact_spans``: one
+    sentence per group of tables with the same first exact day; ``end``: where the figures end
+    (the lake's newest commit)."""
+    if spans is None or spans.empty:
+        return ""
+    last = fmt_time(end) if end is not None else None
+    to = f" to {last}" if last else ""
+    parts = []
+    complete = spans[spans["exact"] == "all"]
+    from_day = spans[spans["exact"] == "from_day"]
+    none = spans[spans["exact"] == "none"]
+    if len(complete) == len(spans):
+        return ("Every figure is exact: the lake knows every landed row version of every table, back to its "
+                "creation (change data feed or commit history).")
+    groups = from_day.groupby("first_exact_day", sort=True)
+    for day, g in groups:
+        method = " and ".join(sorted({m.replace("_", " ") for m in g["method"]}))
+        who = "" if len(g) == len(spans) else f" for {_join(sorted(g['table']))}"
+        parts.append(f"Exact from {fmt_day(day)}{to} ({method}){who}")
+    text = "; ".join(parts)
+    if text:
+        text += ("; days before are estimates from the snapshot (each record's latest version only: counts at least, "
+                 "latencies at most), drawn dotted and left out of every total, percentile, heatmap and busiest-day figure.")
+    if not complete.empty:
+        text += f" {_join(sorted(complete['table']))}: exact on every day."
+    if not none.empty:
+        text += (f" {_join(sorted(none['table']))}: no exact day (snapshot only): "
+                 "their figures are estimates, labelled as such.")
+    return text.strip()
+
+
+@_reading
+def read_exact_span(spans: pd.DataFrame | None, end=None) -> str:
+    """Which days are exact, and what the others are (``exact_span_text``)."""
+    return exact_span_text(spans, end) or "No table's changes could be read, so no day is known exactly."
+
+
 # -- 01 inventory --------------------------------------------------------------------------------
 def inventory_table(tables: pd.DataFrame) -> pd.DataFrame:
     """``lake.tables()`` for reading: one row per table, largest first."""
@@ -262,6 +326,8 @@ def latency_table(latency: pd.DataFrame, top: int | None = None) -> pd.DataFrame
         "within 1 h": df["within_60m"].map(fmt_pct),
         "measured from": df["method"].fillna("").str.replace("change_feed", "feed"),
     })
+    if "exact" in df and not df["exact"].all():
+        out["figures"] = ["exact" if e else "estimate: at most" for e in df["exact"]]
     if "excluded" in df and pd.to_numeric(df["excluded"], errors="coerce").fillna(0).gt(0).any():
         out["excluded"] = df["excluded"].map(fmt_int)
     return _strings(out)
@@ -269,16 +335,31 @@ def latency_table(latency: pd.DataFrame, top: int | None = None) -> pd.DataFrame
 
 @_reading
 def read_latency(latency: pd.DataFrame) -> str:
-    """Overall share within 15 and 60 minutes, the slowest table and which tables miss an hour."""
+    """Overall share within 15 and 60 minutes, the slowest table and which tables miss an hour,
+    over the exact rows (``exact``); tables known only as estimates are named apart, their
+    latencies as upper bounds. The number of changes quoted is every change behind the exact
+    rows (measured + excluded): the report's one total."""
     if latency is None or latency.empty or latency["changes"].fillna(0).sum() == 0:
         return "No change with a usable modifiedon landed in the analysed tables, so there is no latency to report."
-    df = latency[latency["changes"].fillna(0) > 0]
+    estimates = _estimated(latency)
+    estimates = estimates[estimates["changes"].fillna(0) > 0] if estimates is not None else None
+    df = _exact(latency)
+    df = df[df["changes"].fillna(0) > 0]
+    if df.empty:
+        worst = estimates.sort_values(["p95_s", "table"], ascending=[False, True], kind="stable").iloc[0]
+        return (f"No latency is known exactly here: only the snapshot is left, where each record's latest version "
+                f"landed at most this late. Estimates (at most): the slowest table, {worst['table']}, "
+                f"p95 at most {fmt_duration(worst['p95_s'])}.")
     w = df["changes"].astype("float64")
+    total = w.sum() + (df["excluded"].fillna(0).sum() if "excluded" in df else 0)
     within15 = float((df["within_15m"].astype("float64") * w).sum() / w.sum())
     within60 = float((df["within_60m"].astype("float64") * w).sum() / w.sum())
     worst = df.sort_values(["p95_s", "table"], ascending=[False, True], kind="stable").iloc[0]
-    text = (f"Across {_plural(len(df), 'table')} and {fmt_int(w.sum())} changes, {fmt_pct(within15)} landed within "
-            f"15 minutes of being made and {fmt_pct(within60)} within an hour. The slowest table is {worst['table']}: "
+    left = int(total - w.sum())
+    text = (f"Across {_plural(len(df), 'table')} and {fmt_int(total)} changes, {fmt_pct(within15)} landed within "
+            f"15 minutes of being made and {fmt_pct(within60)} within an hour"
+            + (f" ({fmt_int(left)} without a usable modifiedon, or landed before it, left out)" if left else "")
+            + f". The slowest table is {worst['table']}: "
             f"half its changes waited more than {fmt_duration(worst['p50_s'])}, one in twenty more than "
             f"{fmt_duration(worst['p95_s'])} and one in a hundred more than {fmt_duration(worst['p99_s'])}.")
     late = df[df["p95_s"] > 3600].sort_values("p95_s", ascending=False)
@@ -292,6 +373,9 @@ def read_latency(latency: pd.DataFrame) -> str:
     else:
         text += (f" p95 above an hour: {_join(list(late['table']))}. A consumer that needs these within an hour "
                  "cannot rely on the lake for them: read Dataverse directly or shorten the sync interval.")
+    if estimates is not None and not estimates.empty:
+        text += (f" {_join(sorted(estimates['table']))}: only estimates from the snapshot (latencies at most, "
+                 "not counted above).")
     return text
 
 
@@ -300,6 +384,8 @@ def worst_latency_table(latency: pd.DataFrame) -> str | None:
     if latency is None or latency.empty:
         return None
     df = latency.dropna(subset=["p95_s"])
+    if "exact" in df and df["exact"].any():
+        df = df[df["exact"].astype(bool)]
     if df.empty:
         return None
     return str(df.sort_values(["p95_s", "table"], ascending=[False, True], kind="stable").iloc[0]["table"])
@@ -362,6 +448,7 @@ def read_naive(naive: pd.DataFrame) -> str:
 def volume_table(volume: pd.DataFrame) -> pd.DataFrame:
     """Totals per table from ``change_volume`` (any ``by``), busiest first, with the busiest
     period (a day when ``by="day"``)."""
+    volume = _exact(volume)  # a total never mixes exact and estimated periods
     if volume is None or volume.empty:
         return pd.DataFrame(columns=["table", "creates", "updates", "deletes", "total"])
     sums = volume.groupby("table")[["creates", "updates", "deletes", "total"]].sum()
@@ -384,22 +471,40 @@ def volume_table(volume: pd.DataFrame) -> pd.DataFrame:
 
 @_reading
 def read_volume(volume: pd.DataFrame) -> str:
-    """Total changes by kind, the busiest table and the busiest day (``by="day"``)."""
+    """Total changes by kind, the busiest table and the busiest day (``by="day"``), over the
+    exact periods (``exact``; estimated ones are named, not counted); the busiest day against
+    the median day needs at least three exact days."""
     if volume is None or volume.empty or volume["total"].sum() == 0:
         return "No change landed in the analysed tables."
+    after = _first_estimate_free_day(volume)
+    estimated = _estimated(volume)
+    volume = _exact(volume)
+    if volume.empty or volume["total"].sum() == 0:
+        return ("No day is known exactly: only the snapshot is left, which shows each record's latest version, so "
+                "every count here is an estimate (at least).")
     c, u, d, t = (int(volume[k].sum()) for k in ("creates", "updates", "deletes", "total"))
     per_table = volume.groupby("table")["total"].sum().sort_values(ascending=False, kind="stable")
     days = volume.groupby("period")["total"].sum()
     n_days = int((pd.Timestamp(days.index.max()) - pd.Timestamp(days.index.min())).days) + 1
     top = per_table.index[0]
-    text = (f"{fmt_int(t)} changes over {_plural(n_days, 'day')}: {fmt_int(c)} creates, {fmt_int(u)} updates and "
-            f"{fmt_int(d)} deletes. {top} carries {fmt_pct(per_table.iloc[0] / t)} of them")
+    span = (f" from {fmt_day(days.index.min())} to {fmt_day(days.index.max())}" if estimated is not None
+            and not estimated.empty else "")
+    text = (f"{fmt_int(t)} changes over {_plural(n_days, 'exact day' if span else 'day')}{span}: {fmt_int(c)} creates, "
+            f"{fmt_int(u)} updates and {fmt_int(d)} deletes. {top} carries {fmt_pct(per_table.iloc[0] / t)} of them")
     if len(per_table) > 1:
         text += f", {per_table.index[1]} {fmt_pct(per_table.iloc[1] / t)}"
     text += "."
     busiest = days.sort_values(ascending=False, kind="stable")
     text += (f" The busiest day for the whole lake was {pd.Timestamp(busiest.index[0]):%a %Y-%m-%d} with "
-             f"{fmt_int(busiest.iloc[0])} changes, {busiest.iloc[0] / days.median():,.1f}x the median day.")
+             f"{fmt_int(busiest.iloc[0])} changes")
+    if len(days) >= 3:
+        text += f", {busiest.iloc[0] / days.median():,.1f}x the median day."
+    else:
+        text += f"; {_plural(len(days), 'exact day')} are too few for a median day to compare it with."
+    if estimated is not None and not estimated.empty:
+        first = fmt_day(after) if after is not None else "the exact span"
+        text += (f" Days before {first} are known only from the snapshot (each record's latest version: at least "
+                 "the true count) and are not counted here.")
     return text
 
 
@@ -410,6 +515,21 @@ def read_month_end(volume: pd.DataFrame, last_days: int = MONTH_END_DAYS) -> str
     largest burst."""
     if volume is None or volume.empty:
         return "No changes, so no month-end pattern to look for."
+    label = ""
+    if "exact" in volume and not volume["exact"].all():
+        exact = _exact(volume)
+        t = pd.to_datetime(exact["period"], utc=True)
+        ends = ((t + pd.Timedelta(days=last_days)).dt.month != t.dt.month)
+        if not exact.empty and ends.any() and not ends.all():
+            volume = exact  # exact days on both sides: an exact comparison
+        else:
+            after = _first_estimate_free_day(volume)
+            est = _estimated(volume)
+            kind = ("the commit log's rows landed per day (re-landings included: at most)"
+                    if set(est.get("method", pd.Series(dtype=object)).dropna()) <= {"commit_metrics"}
+                    else "the snapshot (at least)")
+            label = (f"Estimated, as the exact days (from {fmt_day(after)}) alone cannot compare a month end with "
+                     f"ordinary days, from {kind} before them: ") if after is not None else f"Estimated from {kind}: "
     df = volume.copy()
     df["period"] = pd.to_datetime(df["period"], utc=True)
     full = pd.date_range(df["period"].min(), df["period"].max(), freq="D")
@@ -423,8 +543,8 @@ def read_month_end(volume: pd.DataFrame, last_days: int = MONTH_END_DAYS) -> str
     total = daily.sum(axis=1)
     ratio_all = total[month_end].mean() / max(total[~month_end].mean(), 1e-9)
     ratios = (daily[month_end].mean() / daily[~month_end].mean().where(daily[~month_end].mean() > 0)).dropna()
-    text = (f"In the last {last_days} days of the month the lake averaged {fmt_int(total[month_end].mean())} changes a day, "
-            f"{ratio_all:,.1f}x the {fmt_int(total[~month_end].mean())} of the other days.")
+    text = label + (f"{'in' if label else 'In'} the last {last_days} days of the month the lake averaged {fmt_int(total[month_end].mean())} changes a day, "
+                    f"{ratio_all:,.1f}x the {fmt_int(total[~month_end].mean())} of the other days.")
     if not ratios.empty:
         ratios = ratios.sort_values(ascending=False, kind="stable")
         top = ratios.index[0]
@@ -490,6 +610,12 @@ def burst_ceilings(limits=None, window_seconds: int = 300, actions_per_record: f
             for e, events in events_per_window(limits, window_seconds, actions_per_record, applies_to)]
 
 
+def _peaks_exact(row) -> bool:
+    """A throughput row's peaks come from exact days only (rows without the flag: as before)."""
+    value = row.get("peaks_exact", True) if hasattr(row, "get") else True
+    return True if _missing(value) else bool(value)
+
+
 @_reading
 def read_throughput(throughput: pd.DataFrame) -> str:
     """Which tables outgrow Power Automate, by how much, and which come next."""
@@ -507,10 +633,12 @@ def read_throughput(throughput: pd.DataFrame) -> str:
                      "under the 5-minute ceilings: Power Automate can carry each of them.")
     else:
         top = over.iloc[0]
+        least = "" if _peaks_exact(top) else "at least "
         parts.append(
             f"{_plural(len(over), 'table')} outgrow{'s' if len(over) == 1 else ''} Power Automate: "
-            f"{top['table']} peaked at {fmt_int(top['peak_day_events'])} events on {pd.Timestamp(top['peak_day']):%a %Y-%m-%d}, "
-            f"{fmt_pct(top['utilisation'])} of the {fmt_int(limit)} events/day limit."
+            f"{top['table']} peaked at {least}{fmt_int(top['peak_day_events'])} events on {pd.Timestamp(top['peak_day']):%a %Y-%m-%d}, "
+            f"{least}{fmt_pct(top['utilisation'])} of the {fmt_int(limit)} events/day limit"
+            + ("" if least else " (exact)") + "."
         )
         if len(over) > 1:
             parts.append(f"Also over a limit: {_join(list(over['table'].iloc[1:]))}.")
@@ -519,11 +647,14 @@ def read_throughput(throughput: pd.DataFrame) -> str:
                      "such as Data Factory + Synapse Link).")
     if not under.empty:
         nxt = under.iloc[0]
-        text = (f"Closest under the limit: {nxt['table']} at {fmt_pct(nxt['utilisation'])} on its peak day "
-                f"(headroom {fmt_pct(nxt['headroom'])})")
+        least = "" if _peaks_exact(nxt) else "at least "
+        text = (f"Closest under the limit: {nxt['table']} at {least}{fmt_pct(nxt['utilisation'])} on its peak day "
+                f"(headroom {'at most ' if least else ''}{fmt_pct(nxt['headroom'])})")
         d = nxt["days_to_limit"]
         if not _missing(d) and float(d) > 0:
             text += f"; at its current growth it reaches the limit in about {fmt_days(d)}"
+            if nxt.get("daily_basis") == "commit_metrics":
+                text += " (an estimate: the growth line runs through the commit log's rows landed per day)"
         parts.append(text + ".")
         growing = under.dropna(subset=["days_to_limit"])
         growing = growing[(growing["days_to_limit"] > 0) & (growing["days_to_limit"] <= 90)]
@@ -719,6 +850,10 @@ def read_anomalies(anomalies: pd.DataFrame) -> str:
     text += (f" The largest: {top['table']} at {fmt_time(top['hour'])}, {fmt(top['value'])} against a usual "
              f"{fmt(top['baseline'])}. Spikes outside gaps are bulk jobs or imports worth knowing about before they "
              "hit a flow; drops outside gaps are syncs that ran but carried less: check the source.")
+    if "exact" in anomalies and not anomalies["exact"].fillna(False).astype(bool).all():
+        est = "latencies at most" if metric == "latency" else "counts at least"
+        text += (f" Estimate: these scores include hours known only from the snapshot ({est}): a flag there "
+                 "points at an hour to check, not at a measured figure.")
     return text
 
 

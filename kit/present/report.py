@@ -69,9 +69,12 @@ def build_sections(data: dict) -> list[Section]:
     vol_day, vol_hour = data.get("volume_day"), data.get("volume_hour")
     vo = Section("volume", "3. Change volumes",
                  "How much changes: creates, updates and deletes per table, when in the week, and the month-end burst.")
+    exact_days = readings.exact_span_text(data.get("spans"), data.get("as_of"))
     vo.blocks += [("p", readings.read_volume(vol_day)),
                   ("chart", charts.volume_by_kind(vol_day)),
-                  ("table", "Changes per table", readings.volume_table(vol_day)),
+                  ("table", "Changes per table" + (" (exact days only)" if _has_estimates(vol_day) else ""),
+                   readings.volume_table(vol_day)),
+                  ("p", exact_days or readings.read_exact_span(data.get("spans"))),
                   ("table", "How exactly the lake knows each table's changes", data.get("coverage")),
                   ("chart", charts.hour_of_week(vol_hour)),
                   ("chart", charts.hour_of_week(vol_hour, table=readings.busiest_table(vol_day))),
@@ -125,6 +128,10 @@ def build_sections(data: dict) -> list[Section]:
                   ("chart", charts.anomalies_overview(anom, incidents=incidents, tables=dataverse)),
                   ("table", "Largest volume anomalies", readings.anomalies_table(anom))]
     return [inv, la, vo, th, he]
+
+
+def _has_estimates(df) -> bool:
+    return df is not None and "exact" in df and not df["exact"].all()
 
 
 # -- HTML ----------------------------------------------------------------------------------------
@@ -210,7 +217,8 @@ def at_a_glance(data: dict) -> list[str]:
     tables = data.get("tables")
     if tables is not None and not tables["kind"].isin(["dataverse", "finance_operations"]).any():
         return [no_dataverse_tables(tables)]
-    return [
+    span = readings.exact_span_text(data.get("spans"), data.get("as_of"))
+    return ([span] if span else []) + [
         first(readings.read_throughput(data.get("throughput")), 2),
         first(readings.read_latency(data.get("latency")), 2),
         first(readings.read_month_end(data.get("daily"))),
@@ -269,6 +277,8 @@ def render(data: dict, location: str) -> str:
 {notes}
 <footer>Written by <code>python -m kit report</code> (dataverse-lake-kit). Latency is measured to each change's
 first landing; volumes and throughput count each landed row version once, on the Dataverse modifiedon clock.
+Totals, percentiles, heatmaps and peaks use exactly measured days only; estimates (dotted) say whether they are
+lower ("at least") or upper ("at most") bounds.
 Limits as published by Microsoft (see the limits table); the 50,000 events/day rule of thumb assumes 5 flow
 actions per record.</footer>
 </main>
