@@ -37,7 +37,10 @@ IMAGE_WIDTH = 900  # px: about a notebook's output width in JupyterLab and on Gi
 PARAMETERS = '''import os
 
 # The lake to analyse: a folder, or an abfss:// / OneLake URI (see README.md for credentials).
-LAKE = os.environ.get("KIT_LAKE", "../sample_lake")'''
+LAKE = os.environ.get("KIT_LAKE", "../sample_lake")
+# The store that `python -m kit collect` fills (README, "Exact history: the store"); None: the lake
+# alone, exact only as far back as its change feed. The sample lake's is beside it.
+STORE = os.environ.get("KIT_STORE") or ("../sample_store.duckdb" if LAKE == "../sample_lake" else None)'''
 
 SETUP = '''import pandas as pd
 import plotly.io as pio
@@ -49,7 +52,7 @@ pio.renderers.default = "plotly_mimetype"    # figures stored as data: same outp
 pd.set_option("display.max_colwidth", None)  # show the sentences in tables whole
 readings.show_warnings_as_notes()            # the kit's warnings as one-line notes
 
-lake = kit.open_lake(LAKE)
+lake = kit.open_lake(LAKE, store=STORE)
 print(f"Lake {readings.lake_name(LAKE)}: {len(lake)} tables, newest commit {readings.fmt_time(lake.as_of)}")'''
 
 
@@ -137,9 +140,10 @@ the intervals Synapse Link and Fabric Link are configured with.""",
 
 p50 is the typical change, p95 the slow one in twenty, p99 the slow one in a hundred. The
 **measured from** column says how the kit knew each landing: `change feed` or `add diff` (the
-commit log's files): exact. Where the change feed was vacuumed, only the snapshot knows the
-older days (each record's latest version; its landing time an upper bound), so by default the
-kit measures the **exact days** only and says from when in a note;
+commit log's files): exact, and so are the days a store collected (`STORE`: the sample lake's
+`sample_store.duckdb` makes all its days exact). Where the change feed was vacuumed and no store
+collected it, only the snapshot knows the older days (each record's latest version; its landing
+time an upper bound), so by default the kit measures the **exact days** only and says from when in a note;
 `kit.sync_latency(lake, include_estimates=True)` adds the estimated days, flagged `exact` false."""),
     code("""latency = kit.sync_latency(lake, by=None)
 readings.latency_table(latency)"""),
@@ -196,8 +200,8 @@ the lake observed as they happened.""",
 ) + [
     md("""## How exactly the lake knows its changes
 
-Where the change data feed reaches back, every landed row version is known. Before that (the
-feed's files are vacuumed after a few days) only the snapshot is left: each record's latest
+Where the change data feed reaches back, or a store collected it before it was vacuumed, every
+landed row version is known. Before that only the snapshot is left: each record's latest
 version, so a record updated several times in those days counts once and volumes there are a
 floor, not a count. The kit never adds the two up: totals, heatmaps and the busiest day use the
 exact days only; the estimated days are drawn apart (dotted)."""),
@@ -213,8 +217,8 @@ readings.volume_table(volume)"""),
 
 Average changes in each hour of the week (UTC), over the exact days. Integrations feel the dark
 cells, not the daily average: schedule bulk jobs away from them, and size real-time flows for
-them. With a short change feed the exact days cover only part of the week: rerun on a lake that
-keeps the feed longer for the whole week."""),
+them. With a short change feed and no store the exact days cover only part of the week: collect
+into a store hourly (README, "Exact history: the store") and every week is whole."""),
     code("""hourly = readings.in_window(kit.change_volume(lake, by="hour"), window)
 charts.hour_of_week(hourly)"""),
     code("charts.hour_of_week(hourly, table=readings.busiest_table(volume))"),
@@ -337,9 +341,9 @@ next). Grey is the usual level, red above it, blue below, blank an hour without 
 triangles mark the flagged hours; a dotted frame marks an outage.
 
 **Latency**: hours whose changes waited unusually long: a slow or degraded link. A baseline needs
-the same hour on at least three other days; where the change feed keeps only a day or two, the
-exact hours alone cannot give one, so here the estimated hours (from the snapshot: latencies at
-most) are included, and every row says so (`exact` false)."""),
+the same hour on at least three other days; where the change feed keeps only a day or two and no
+store collected it, the exact hours alone cannot give one, so here the estimated hours (from the
+snapshot: latencies at most) are included, and every such row says so (`exact` false)."""),
     code("""latency_anomalies = kit.anomalies(lake, metric="latency", include_estimates=True)
 readings.read_anomalies(latency_anomalies)"""),
     code("""charts.anomalies_overview(latency_anomalies, incidents=readings.outages(gaps),
@@ -384,6 +388,7 @@ def build(name: str, cells: list[tuple]) -> nbformat.NotebookNode:
 
 def execute(nb: nbformat.NotebookNode) -> float:
     env_lake = os.environ.pop("KIT_LAKE", None)  # the stored outputs are the sample lake's
+    env_store = os.environ.pop("KIT_STORE", None)
     if os.environ.get("KIT_LAKE_TRIAL"):
         os.environ["KIT_LAKE"] = os.environ["KIT_LAKE_TRIAL"]
     try:
@@ -396,6 +401,8 @@ def execute(nb: nbformat.NotebookNode) -> float:
         os.environ.pop("KIT_LAKE", None)
         if env_lake is not None:
             os.environ["KIT_LAKE"] = env_lake
+        if env_store is not None:
+            os.environ["KIT_STORE"] = env_store
 
 
 def add_images(nb: nbformat.NotebookNode) -> int:

@@ -9,6 +9,7 @@ file is imported) and the summary says so.
 import os
 
 SET_ASIDE = os.environ.pop("KIT_LAKE", None)
+STORE_SET_ASIDE = os.environ.pop("KIT_STORE", None)  # the sample lake's store is beside it
 
 
 def pytest_terminal_summary(terminalreporter):

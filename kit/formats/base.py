@@ -41,10 +41,14 @@ class Coverage:
     #: modified before it reached the lake as history, not as they happened.
     observed_from: datetime | None = None
     #: With a store: the spans no collect saw, oldest first (dicts with ``from_version``,
-    #: ``to_version``, ``from_time``, ``to_time``, ``commits`` lost or None when unknown, and
-    #: ``reason``: ``vacuumed`` or ``recreated``). Changes first landed in a gap are known only
-    #: from the snapshot.
+    #: ``to_version``, ``from_time`` (the last commit collected before), ``to_time`` (the last
+    #: lost commit, or a re-created table's first), ``commits`` lost or None when unknown, and
+    #: ``reason``: ``vacuumed`` or ``recreated``). Changes modified in between may be missing:
+    #: they are known only from the snapshot, and the periods touching a gap are estimates.
     gaps: tuple = ()
+    #: True when these changes come from a store's collects (``open_lake(..., store=)``), not
+    #: from the lake alone.
+    collected: bool = False
 
 
 class TableSource(Protocol):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import warnings
 
-from ..engines.sql import literal, truncate
+from ..engines.sql import literal, timestamp, truncate
 from ..errors import KitError
 from ..errors import SkippedTableWarning, StoreError
 from ..settings import SENTINEL_UNTIL
@@ -133,14 +133,30 @@ def typed_frame(df, dtypes: dict):
     return Schema(*(Column(name, dtype, "") for name, dtype in dtypes.items())).frame(df)
 
 
-def periodic_frame(lake, tables, by, when, methods, needed_for: str, schema, build_sql, include_estimates: bool = False):
+def utc_time(value, name: str):
+    """``value`` (a datetime, ``pd.Timestamp`` or ISO text) as a UTC ``pd.Timestamp``; a time
+    without a zone is UTC. A ``KitError`` naming ``name`` when it is not a time."""
+    import pandas as pd
+
+    try:
+        t = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise KitError(f"{name}={value!r} is not a time: pass a datetime or ISO text such as '2026-09-01T00:00:00Z'.") from None
+    if pd.isna(t):
+        raise KitError(f"{name}={value!r} is not a time: pass a datetime or ISO text such as '2026-09-01T00:00:00Z'.")
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def periodic_frame(lake, tables, by, when, methods, needed_for: str, schema, build_sql, include_estimates: bool = False,
+                   since=None):
     """The common run of a per-table-and-period analysis: check ``by`` and ``when``, gather the
     changes of the analysed tables with their exactness (``exactness.with_exactness_sql``: each
     change's ``exact`` and its table's ``has_exact``; the period that decides it is ``by``, or
     the UTC day when ``by`` is None), run ``build_sql(changes, names, by, clock, keep, spans)``
     in DuckDB and type the aggregated result (no ``period`` column when ``by`` is None).
     ``keep`` holds the method filter and, unless ``include_estimates``, leaves out the
-    estimated changes (``exactness.kept_sql``); ``spans`` is the SQL of the tables' spans."""
+    estimated changes (``exactness.kept_sql``), and with ``since`` the changes whose clock is
+    earlier; ``spans`` is the SQL of the tables' spans."""
     from .exactness import kept_sql, spans, spans_sql, warn_left_out, with_exactness_sql
 
     check_by(by)
@@ -148,6 +164,8 @@ def periodic_frame(lake, tables, by, when, methods, needed_for: str, schema, bui
     if not isinstance(include_estimates, bool):
         raise KitError(f"include_estimates={include_estimates!r}: use True or False.")
     keep = method_filter_sql(methods) + " and " + kept_sql(include_estimates)
+    if since is not None:
+        keep += f" and {clock} >= {timestamp(utc_time(since, 'since'))}"
     names, changes = analysed_changes(lake, tables, needed_for, methods)
     if by is None:
         schema = schema.without("period")

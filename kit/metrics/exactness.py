@@ -52,6 +52,11 @@ class Span:
     method: str
     complete: bool
     exact_from: pd.Timestamp | None
+    #: Known from a store's collects (the lake alone would know less).
+    collected: bool = False
+    #: (start, end) of each span no collect saw (a store's coverage ``gaps``): changes modified
+    #: (or first landed) in it may be missing, so periods touching it are estimates.
+    gaps: tuple = ()
 
     @property
     def has_exact(self) -> bool:
@@ -74,16 +79,19 @@ def table_span(lake, table: str) -> Span:
     """The exact span of ``table`` (see the module docstring), from ``lake.coverage`` and
     ``lake.syncs``."""
     cover = lake.coverage(table)
-    if cover.complete:
-        return Span(table, cover.method, True, None)
+    gaps = tuple((_utc(g["from_time"]), _utc(g["to_time"])) for g in getattr(cover, "gaps", ())
+                 if g.get("from_time") is not None and g.get("to_time") is not None)
+    if cover.complete or (gaps and cover.feed_from_version == 0 and cover.method in EXACT_METHODS):
+        # A store collected since the table's creation: exact but for its gaps.
+        return Span(table, cover.method, True, None, cover.collected, gaps)
     if cover.method not in EXACT_METHODS or cover.feed_from_version is None:
-        return Span(table, cover.method, False, None)
+        return Span(table, cover.method, False, None, cover.collected)
     rows = lake.sql(
         f"select max(committed_at) from ({lake.syncs_sql(table)}) where version < {int(cover.feed_from_version)}"
     ).fetchall()
     last = rows[0][0] if rows else None
     start = last if last is not None else cover.feed_from_time
-    return Span(table, cover.method, False, None if start is None else _utc(start))
+    return Span(table, cover.method, False, None if start is None else _utc(start), cover.collected, gaps)
 
 
 def spans(lake, names: list[str], strict: bool) -> dict[str, Span]:
@@ -108,9 +116,16 @@ def with_exactness_sql(changes: str, found: dict[str, Span], unit: str, clock: s
     the ``unit`` period of ``clock`` that holds it lies in the table's exact span) and
     ``has_exact`` (the table has an exact span at all)."""
     period = truncate(unit, f"c.{clock}")
+    # A period touching a span no collect saw (a store's gap) may miss changes.
+    in_gap = " or ".join(
+        f"""(c."table" = {literal(s.table)} and {period} between {truncate(unit, timestamp_or_null(a))}
+            and {truncate(unit, timestamp_or_null(b))})"""
+        for s in found.values() for a, b in s.gaps
+    ) or "false"
     return f"""
     select c.*,
-           (c.method IN {EXACT_METHODS_SQL} and coalesce({period} >= s.exact_from, s.complete)) AS exact,
+           (c.method IN {EXACT_METHODS_SQL} and coalesce({period} >= s.exact_from, s.complete)
+            and not ({in_gap})) AS exact,
            s.has_exact
     from ({changes}) c
     join ({spans_sql(found)}) s on s."table" = c."table"
@@ -156,6 +171,8 @@ def exact_spans(lake, tables=None) -> pd.DataFrame:
       exact day; NaT when ``complete`` or never.
     - ``exact`` (str): ``all`` (complete), ``from_day`` (exact from ``first_exact_day``) or
       ``none`` (snapshot only: every figure is an estimate).
+    - ``collected`` (bool): the changes come from a store's collects (``open_lake(...,
+      store=)``), which remember what the lake's vacuumed change feed no longer holds.
     """
     names, strict = resolve(lake, tables, "exact_spans")
     found = spans(lake, names, strict)
@@ -163,8 +180,10 @@ def exact_spans(lake, tables=None) -> pd.DataFrame:
         "table": s.table, "method": s.method, "complete": s.complete, "exact_from": s.exact_from,
         "first_exact_day": s.first_exact("day"),
         "exact": "all" if s.complete else ("from_day" if s.exact_from is not None else "none"),
+        "collected": s.collected,
     } for s in found.values()]
-    df = pd.DataFrame(rows, columns=["table", "method", "complete", "exact_from", "first_exact_day", "exact"])
+    df = pd.DataFrame(rows, columns=["table", "method", "complete", "exact_from", "first_exact_day", "exact", "collected"])
+    df["collected"] = df["collected"].astype(bool)
     for col in ("exact_from", "first_exact_day"):
         df[col] = pd.to_datetime(df[col], utc=True).astype("datetime64[us, UTC]")
     df["complete"] = df["complete"].astype(bool)
@@ -183,8 +202,11 @@ def window_exactness(span: Span | None, start) -> tuple[str, bool]:
     ``span`` None (the table's coverage could not be read): (``unknown``, False)."""
     if span is None:
         return "unknown", False
-    exact = span.complete or (span.exact_from is not None and start is not None and not pd.isna(start)
-                              and pd.Timestamp(start) >= pd.Timestamp(span.exact_from))
+    known = start is not None and not pd.isna(start)
+    exact = (span.complete or (span.exact_from is not None and known
+                               and pd.Timestamp(start) >= pd.Timestamp(span.exact_from)))
+    if exact and span.gaps:  # a window reaching into a gap may miss changes
+        exact = known and not any(end >= pd.Timestamp(start) for _, end in span.gaps)
     if exact:
         return span.method, True
     return ("snapshot" if span.method == "snapshot" else f"{span.method}+snapshot"), False

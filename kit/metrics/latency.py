@@ -41,7 +41,7 @@ LATENCY = Schema(
 
 @documented(LATENCY)
 def sync_latency(lake, tables=None, *, by: str | None = "day", when: str = "modified", methods=None,
-                 include_estimates: bool = False) -> pd.DataFrame:
+                 include_estimates: bool = False, since=None) -> pd.DataFrame:
     """Sync latency per table and period: how long changes took to land in the lake.
 
     The latency of a change (one landed row version, ``lake.changes``) is ``landed_at -
@@ -68,6 +68,10 @@ def sync_latency(lake, tables=None, *, by: str | None = "day", when: str = "modi
         with a note naming where estimates were left out. True: every change, estimated
         periods flagged ``exact`` false (latencies there are upper bounds).
 
+    since : only the changes whose clock (``when``) is at or after this UTC time (a datetime or
+        ISO text; one without a zone is UTC), e.g. the start of the observed window, so a
+        headline leaves out the initial load's backlog; None (default): all.
+
     Returns
     -------
     pandas.DataFrame, one row per table and period that has changes (periods without changes
@@ -78,7 +82,7 @@ def sync_latency(lake, tables=None, *, by: str | None = "day", when: str = "modi
 
     Runs in DuckDB on the lake's connection; only the aggregated rows come back.
     """
-    return periodic_frame(lake, tables, by, when, methods, "sync_latency", LATENCY, latency_sql, include_estimates)
+    return periodic_frame(lake, tables, by, when, methods, "sync_latency", LATENCY, latency_sql, include_estimates, since)
 
 
 def latency_sql(changes: str, names: list[str], by: str | None, clock: str, keep: str, spans: str) -> str:

@@ -25,7 +25,7 @@ VOLUME = Schema(
 
 @documented(VOLUME)
 def change_volume(lake, tables=None, *, by: str | None = "hour", when: str = "modified", methods=None,
-                  include_estimates: bool = False) -> pd.DataFrame:
+                  include_estimates: bool = False, since=None) -> pd.DataFrame:
     """Changes per table and period, by kind.
 
     A change is one landed row version (``lake.changes``: one row per (``Id``,
@@ -50,6 +50,10 @@ def change_volume(lake, tables=None, *, by: str | None = "hour", when: str = "mo
         with a note naming where estimates were left out. True: every change, estimated
         periods flagged ``exact`` false (their counts are lower bounds).
 
+    since : only the changes whose clock (``when``) is at or after this UTC time (a datetime or
+        ISO text; one without a zone is UTC), e.g. the start of the observed window, so a
+        headline leaves out the initial load's backlog; None (default): all.
+
     Returns
     -------
     pandas.DataFrame, one row per table and period that has changes (periods without changes
@@ -60,7 +64,7 @@ def change_volume(lake, tables=None, *, by: str | None = "hour", when: str = "mo
 
     Runs in DuckDB on the lake's connection; only the aggregated rows come back.
     """
-    return periodic_frame(lake, tables, by, when, methods, "change_volume", VOLUME, volume_sql, include_estimates)
+    return periodic_frame(lake, tables, by, when, methods, "change_volume", VOLUME, volume_sql, include_estimates, since)
 
 
 def volume_sql(changes: str, names: list[str], by: str | None, clock: str, keep: str, spans: str) -> str:

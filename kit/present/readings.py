@@ -231,6 +231,9 @@ def exact_span_text(spans: pd.DataFrame | None, end=None) -> str:
     from_day = spans[spans["exact"] == "from_day"]
     none = spans[spans["exact"] == "none"]
     if len(complete) == len(spans):
+        if "collected" in spans and spans["collected"].all():
+            return ("Every figure is exact: the store, collected from the lake's change feed, knows every landed "
+                    "row version of every table, back to its creation.")
         return ("Every figure is exact: the lake knows every landed row version of every table, back to its "
                 "creation (change data feed or commit history).")
     groups = from_day.groupby("first_exact_day", sort=True)
@@ -247,6 +250,9 @@ def exact_span_text(spans: pd.DataFrame | None, end=None) -> str:
     if not none.empty:
         text += (f" {_join(sorted(none['table']))}: no exact day (snapshot only): "
                  "their figures are estimates, labelled as such.")
+    if not from_day.empty and not ("collected" in spans and spans["collected"].any()):
+        text += (" To keep every day exact, collect the change feed into a store before it is vacuumed "
+                 "(python -m kit collect LAKE --store FILE, hourly) and pass --store.")
     return text.strip()
 
 

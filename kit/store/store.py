@@ -19,7 +19,9 @@ What it holds (schema version 1):
 ``gaps``
     Commits whose changes no collect saw: vacuumed between two collects (``commits`` lost), or
     a table dropped and created again (``reason`` ``recreated``: what its old id committed after
-    the last collect is unknown).
+    the last collect is unknown). ``from_time`` is the last collected commit's time and
+    ``to_time`` the last lost commit's (or the new table's first): a change modified between
+    them may be missing.
 ``collects``
     A line per table per collect that read commits: versions read, changes added, landings
     added, when (the wall clock of the collect: the only non-deterministic value, never shown
@@ -302,8 +304,11 @@ class Store:
                 con.execute(f"""insert into {s}.gaps values ({t}, {literal(state.table_id)}, {state.version + 1}, NULL,
                     {_ts(state.committed_at)}, {_ts(increment.from_time)}, NULL, 'recreated')""")
             if gap is not None:
+                # From the last commit collected: a change modified after it may have landed in
+                # the lost commits.
+                after = state.committed_at if state is not None else gap.from_time
                 con.execute(f"""insert into {s}.gaps values ({t}, {literal(increment.table_id)}, {gap.from_version},
-                    {gap.to_version}, {_ts(gap.from_time)}, {_ts(gap.to_time)}, {gap.commits}, 'vacuumed')""")
+                    {gap.to_version}, {_ts(after)}, {_ts(gap.to_time)}, {gap.commits}, 'vacuumed')""")
             method = increment.method or (state.method if state is not None else None)
             if state is None:
                 con.execute(f"""insert into {s}.collected values ({t}, {literal(increment.table_id)}, {increment.to_version},
@@ -375,7 +380,7 @@ def stored_coverage(stored: StoredTable, lake: Coverage) -> Coverage:
         note = (f"exact from {stored.first_time:%Y-%m-%d %H:%M} UTC: collected into the store up to version "
                 f"{stored.version}{start}{lost}")
     return Coverage(lake.table, stored.method, stored.first_version, stored.first_time, stored.complete, note,
-                    observed, tuple(stored.gaps))
+                    observed, tuple(stored.gaps), collected=True)
 
 
 def _gap_text(gap: dict) -> str:
@@ -385,7 +390,7 @@ def _gap_text(gap: dict) -> str:
                 f"({when(gap['from_time'])} UTC) until the new table began ({when(gap['to_time'])} UTC)")
     n = gap["commits"]
     return (f"{n} commit{'s' if n != 1 else ''} (versions {gap['from_version']}-{gap['to_version']}, "
-            f"{when(gap['from_time'])} to {when(gap['to_time'])} UTC) vacuumed between two collects")
+            f"after {when(gap['from_time'])} until {when(gap['to_time'])} UTC) vacuumed between two collects")
 
 
 def _ts(value) -> str:
