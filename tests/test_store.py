@@ -345,3 +345,24 @@ def test_cli_collect_and_store_option(tmp_path):
     assert inside.returncode == 2 and "inside the lake" in inside.stderr and "Traceback" not in inside.stderr
     vol = run("volume", str(SAMPLE), "--store", str(SAMPLE_STORE), "--by", "none", "--format", "csv", "--table", "email")
     assert vol.returncode == 0 and ",310530," in vol.stdout
+
+
+def test_the_report_with_the_sample_store_shows_the_truths_total_everywhere(tmp_path):
+    """``python -m kit report sample_lake --store sample_store.duckdb``: one total of changes,
+    the truth's over the 28 days (TRUTH.json, days of the observed window), in every section."""
+    import re
+    import html as html_lib
+
+    truth = json.loads((SAMPLE / "TRUTH.json").read_text())
+    total = sum(c["creates"] + c["updates"] + c["deletes"] for t in truth_tables(truth).values()
+                for d, c in t["days"].items() if truth["generator"]["initial_load"][:10] <= d < truth["generator"]["end"][:10])
+    out = tmp_path / "r.html"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    run = subprocess.run([sys.executable, "-m", "kit", "report", str(SAMPLE), "--store", str(SAMPLE_STORE), "-o", str(out)],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    text = re.sub(r"<script.*?</script>", "", out.read_text(), flags=re.S)
+    text = re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", text)))
+    assert f"Across 8 tables and {total:,} changes" in text
+    assert f"{total:,} changes over 28 days" in text
+    assert "Every figure is exact: the store" in text and "estimate" not in text.split("1. Lake inventory")[0]
