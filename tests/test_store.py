@@ -63,6 +63,18 @@ def stepped(tmp_path_factory):
     return lake, store, truth, collects
 
 
+def days_of(volume, name) -> dict:
+    """{day: (creates, updates, deletes)} of one table in a ``change_volume(by="day")`` frame."""
+    mine = volume[volume["table"] == name]
+    return {p.strftime("%Y-%m-%d"): (r.creates, r.updates, r.deletes) for p, r in zip(mine["period"], mine.itertuples())}
+
+
+def truth_days(t) -> dict:
+    """The same from a TRUTH.json table: the days with a change."""
+    return {d: (v["creates"], v["updates"], v["deletes"]) for d, v in t["days"].items()
+            if v["creates"] + v["updates"] + v["deletes"]}
+
+
 def truth_tables(truth):
     return {n: t for n, t in truth["tables"].items() if t["kind"] != "metadata" and t.get("day_clock") == "modified"}
 
@@ -82,12 +94,9 @@ def test_every_day_equals_the_truth_with_the_store(stepped):
     got = kit.change_volume(opened, list(tables), by="day")
     compared = 0
     for name, t in tables.items():
-        mine = got[got["table"] == name]
-        days = {p.strftime("%Y-%m-%d"): (r.creates, r.updates, r.deletes) for p, r in zip(mine["period"], mine.itertuples())}
-        want = {d: (v["creates"], v["updates"], v["deletes"]) for d, v in t["days"].items()
-                if v["creates"] + v["updates"] + v["deletes"]}
-        assert days == want, name
-        assert set(mine["method"]) <= {"change_feed"}, name
+        want = truth_days(t)
+        assert days_of(got, name) == want, name
+        assert set(got[got["table"] == name]["method"]) <= {"change_feed"}, name
         compared += len(want)
     assert compared > 50
 
@@ -290,12 +299,8 @@ def test_the_sample_store_gives_every_one_of_the_28_days_exactly():
     start = truth["generator"]["start"][:10]
     days = 0
     for name, t in tables.items():
-        mine = vol[vol["table"] == name]
-        got = {p.strftime("%Y-%m-%d"): (r.creates, r.updates, r.deletes) for p, r in zip(mine["period"], mine.itertuples())}
-        want = {d: (v["creates"], v["updates"], v["deletes"]) for d, v in t["days"].items()
-                if v["creates"] + v["updates"] + v["deletes"]}
-        assert got == want, name
-        assert set(mine["method"]) == {"change_feed"}, name
+        assert days_of(vol, name) == truth_days(t), name
+        assert set(vol[vol["table"] == name]["method"]) == {"change_feed"}, name
         mine = lat[lat["table"] == name].set_index(lat[lat["table"] == name]["period"].dt.strftime("%Y-%m-%d"))
         for day, w in (t.get("latency_by_day") or {}).items():
             if day < start:
