@@ -8,7 +8,9 @@ change data file committed before then. Calling it again with a later ``until`` 
 forward (new commits and files appear, vacuumed ones disappear), as a live lake does between two
 runs of a scheduled collect. Files are hard links into ``full`` where the file system allows
 (copies otherwise), so each step costs little; commit files keep their modification times.
-Checkpoints are left out (readers replay the JSON commits).
+Checkpoints up to the last commit shown are kept (readers find them by listing the log; no
+``_last_checkpoint`` hint is written), so opening a replayed table costs what it costs on the
+live lake.
 """
 
 from __future__ import annotations
@@ -62,8 +64,12 @@ def _replay_table(src: Path, dst: Path, until_ms: int, cutoff_ms: int) -> None:
         return
     files = {p for p in wanted if removed_at.get(p, cutoff_ms) >= cutoff_ms}
     (dst / "_delta_log").mkdir(parents=True, exist_ok=True)
+    last = int(keep_logs[-1].stem)
     for path in keep_logs:
         _link(path, dst / "_delta_log" / path.name)
+    for path in (src / "_delta_log").glob("*.checkpoint*.parquet"):
+        if int(path.name[:20]) <= last:
+            _link(path, dst / "_delta_log" / path.name)
     for rel in files:
         _link(src / unquote(rel), dst / unquote(rel))
     keep = {(dst / unquote(rel)).resolve() for rel in files}
