@@ -44,7 +44,8 @@ TABLE_COLUMNS = (
 )
 
 
-def open_lake(location, *, storage_options: dict[str, str] | None = None, cache_changes: bool = False) -> "Lake":
+def open_lake(location, *, storage_options: dict[str, str] | None = None, cache_changes: bool = False,
+              engine: str | None = None, spark=None) -> "Lake":
     """Open a lake: a local folder or an Azure storage / OneLake URI.
 
     Finds every table (Synapse Link Delta, Fabric Link, a folder of Delta tables, or a single
@@ -67,19 +68,44 @@ def open_lake(location, *, storage_options: dict[str, str] | None = None, cache_
     DuckDB reads only the columns and rows the query needs: faster for one analysis, and
     less memory; True pays off only when many analyses run on the same large tables (or use
     ``with lake.sharing_changes():`` around them, as the report does).
+
+    ``engine``: where the SQL runs: ``"duckdb"`` (embedded, the default) or ``"spark"`` (the
+    changes and every analysis' aggregation on a SparkSession: ``spark``, else the active
+    session, else a local one the kit starts; results are the same pandas frames). None: the
+    ``KIT_ENGINE`` environment variable, else ``"duckdb"``. Passing ``spark`` alone chooses
+    Spark. See ``kit.engines.spark`` and docs/DESIGN.md.
     """
-    return Lake(location, storage_options=storage_options, cache_changes=cache_changes)
+    return Lake(location, storage_options=storage_options, cache_changes=cache_changes, engine=engine, spark=spark)
+
+
+def _engine(engine: str | None, spark):
+    """The engine ``open_lake`` asked for (module docstring of ``kit.engines``)."""
+    import os
+
+    if engine is None:
+        engine = "spark" if spark is not None else (os.environ.get("KIT_ENGINE") or "duckdb")
+    engine = str(engine).strip().lower()
+    if engine == "duckdb":
+        if spark is not None:
+            raise KitError("spark= was given with engine='duckdb': pass engine='spark' to run on that session.")
+        return DuckDBEngine()
+    if engine == "spark":
+        from .engines.spark import SparkEngine
+
+        return SparkEngine(spark)
+    raise KitError(f"engine={engine!r}: use 'duckdb' (embedded, the default) or 'spark'.")
 
 
 class Lake:
     """An opened lake. Index it by table name to get the table's ``DeltaSource``."""
 
-    def __init__(self, location, *, storage_options: dict[str, str] | None = None, cache_changes: bool = False):
+    def __init__(self, location, *, storage_options: dict[str, str] | None = None, cache_changes: bool = False,
+                 engine: str | None = None, spark=None):
         if storage_options is None and "://" in str(location):
             storage_options = storage_options_from_env()
         self.storage = Storage(str(location), storage_options)
         self.location = self.storage.location
-        self.engine = DuckDBEngine()
+        self.engine = _engine(engine, spark)
         self._con = self.engine.connection
         self._cache_changes = cache_changes
         self._generation = 0
@@ -90,6 +116,8 @@ class Lake:
         its first use)."""
         found = discover(self.storage)
         self._sources = {t.name: DeltaSource(t, self.storage) for t in found.tables}
+        for source in self._sources.values():
+            source.engine = self.engine.name
         self._duplicates = found.duplicates
         self._registered: set[str] = set()
         self._changes_tables: dict[str, str] = {}
