@@ -37,6 +37,9 @@ _LOCAL_CONF = {
     "spark.sql.shuffle.partitions": "4",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.driver.host": "127.0.0.1",
+    # Local mode: the driver is the only executor; a broadcast that does not fit its memory
+    # fails the query, where a sort-merge join spills.
+    "spark.sql.autoBroadcastJoinThreshold": "-1",
 }
 _lock = threading.Lock()
 
@@ -75,9 +78,9 @@ def _local_session(SparkSession):
     builder = SparkSession.builder.master(os.environ.get("KIT_SPARK_MASTER", "local[*]")).appName("kit")
     for key, value in {**_LOCAL_CONF, **_SESSION_CONF}.items():
         builder = builder.config(key, value)
-    memory = os.environ.get("KIT_SPARK_DRIVER_MEMORY")
-    if memory:
-        builder = builder.config("spark.driver.memory", memory)
+    # Local mode runs the executors in the driver's JVM: 1 GB (Spark's default) is short for a
+    # broadcast join next to cached changes.
+    builder = builder.config("spark.driver.memory", os.environ.get("KIT_SPARK_DRIVER_MEMORY", "2g"))
     try:
         return builder.getOrCreate()
     except Exception as exc:  # no Java, or the JVM failed to start
