@@ -65,12 +65,19 @@ ANALYSES = {
 }
 
 
-def run_all(lake) -> dict:
+#: On the sample lake (eight tables, 2,600 files), each analysis once with its defaults: the
+#: variants above read the same changes and add only Spark's per-query cost.
+ONCE = ["sync_latency", "change_volume", "daily_volume", "throughput", "sync_cadence", "sync_gaps", "freshness",
+        "anomalies", "naive_latency", "relanded_rows", "tables", "changes", "syncs", "live"]
+
+
+def run_all(lake, names=None) -> dict:
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with lake.sharing_changes():
-            for name, analysis in ANALYSES.items():
+            for name in names or ANALYSES:
+                analysis = ANALYSES[name]
                 try:
                     out[name] = analysis(lake)
                 except KitError as exc:  # must fail the same way on both engines
@@ -78,11 +85,11 @@ def run_all(lake) -> dict:
     return out
 
 
-def assert_same(location, spark):
-    duck = run_all(kit.open_lake(location))
+def assert_same(location, spark, names=None):
+    duck = run_all(kit.open_lake(location), names)
     lake = kit.open_lake(location, engine="spark", spark=spark)
     assert lake.engine.name == "spark"
-    on_spark = run_all(lake)
+    on_spark = run_all(lake, names)
     lake.engine.close()
     differ = []
     for name, expected in duck.items():
@@ -100,7 +107,7 @@ def assert_same(location, spark):
 
 
 def test_sample_lake(spark):
-    duck = assert_same(SAMPLE, spark)
+    duck = assert_same(SAMPLE, spark, ONCE)
     assert len(duck["changes"]) > 1000 and not isinstance(duck["anomalies"], str)
 
 

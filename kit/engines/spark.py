@@ -37,11 +37,15 @@ _LOCAL_CONF = {
     "spark.sql.shuffle.partitions": "4",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.driver.host": "127.0.0.1",
-    # Local mode: the driver is the only executor; a broadcast that does not fit its memory
-    # fails the query, where a sort-merge join spills.
+    # The planned files are listed one by one (a status call each), not by a Spark job.
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
+    # Local mode: the driver is the only executor, and its memory also holds the cached
+    # changes; a broadcast that does not fit fails the query, where a sort-merge join spills.
     "spark.sql.autoBroadcastJoinThreshold": "-1",
 }
 _lock = threading.Lock()
+#: The column sqlglot adds to express DuckDB's QUALIFY in Spark (a subquery filtered on it).
+_QUALIFY_COLUMN = "_w"
 
 
 def _pyspark():
@@ -140,6 +144,10 @@ class SparkRelation:
     def select(self, expr: str) -> "SparkRelation":
         return self._engine.sql(f"select {expr} from ({self.query})")
 
+    def aggregate(self, exprs: str, groups: str = "") -> "SparkRelation":
+        group = f" group by {groups}" if groups else ""
+        return self._engine.sql(f"select {exprs} from ({self.query}){group}")
+
     def limit(self, n: int) -> "SparkRelation":
         return self._engine.sql(f"select * from ({self.query}) limit {int(n)}")
 
@@ -179,8 +187,12 @@ class SparkEngine:
             raise KitError("SQL parameters are not supported on the Spark engine: put the values in the SQL text.")
         from .spark_sql import to_spark
 
-        text = to_spark(query)
-        return SparkRelation(self, query, self.spark.sql(text))
+        frame = self.spark.sql(to_spark(query))
+        if _QUALIFY_COLUMN in frame.columns and not re.search(rf"\b{_QUALIFY_COLUMN}\b", query):
+            # Spark has no QUALIFY: sqlglot filters on a window column of its own, which a
+            # ``select *`` over the filtered rows would otherwise return.
+            frame = frame.drop(_QUALIFY_COLUMN)
+        return SparkRelation(self, query, frame)
 
     def execute(self, statement: str) -> None:
         m = _CREATE_VIEW.match(statement)
