@@ -97,3 +97,21 @@ def test_nested_ctes_stay_in_place():
 def test_untranslatable_sql_is_a_kit_error():
     with pytest.raises(KitError, match="no Spark spelling"):
         to_spark("select time_bucket(interval 1 month, t) from x")
+
+
+def test_spark_without_pyspark_says_what_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(KitError, match=r"pip install pyspark==4\.3\.0.*Java 17"):
+        kit.open_lake(os.path.join(ROOT, "sample_lake"), engine="spark")
+
+
+def test_the_default_engine_needs_no_spark(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.delenv("KIT_ENGINE", raising=False)
+    lake = kit.open_lake(os.path.join(ROOT, "sample_lake"))
+    assert lake.engine.name == "duckdb" and len(kit.sync_latency(lake, "account", by=None)) == 1
