@@ -27,8 +27,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("KIT_BENCH_DIR", "/tmp/kit-bench")
 
 LAKE_METHODS = ["kit_latency", "kit_feed_latency", "kit_volume", "kit_throughput", "kit_changes", "kit_report",
-                "duckdb_floor", "duckdb_load_cdf", "fasttrack", "polars_feed", "pandas_snapshot"]
+                "duckdb_floor", "duckdb_load_cdf", "fasttrack", "polars_feed", "pandas_snapshot",
+                "spark_start", "spark_latency", "spark_feed_latency", "spark_volume"]
 TABLE_METHODS = ["kit_tables", "deltalake_tables"]
+
+
+def spark_available() -> bool:
+    """pyspark installed and a Java runtime to run it (the ``spark_*`` methods need both)."""
+    import importlib.util
+    import shutil
+
+    return importlib.util.find_spec("pyspark") is not None and (
+        shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME")))
 #: The reference each method's time is divided by.
 REFERENCE = {"feed_latency": "duckdb_floor", "tables": "deltalake_tables"}
 
@@ -119,7 +129,8 @@ def main(argv=None) -> int:
     results = {}
     if args.smoke:
         args.lake, args.rounds = os.path.join(ROOT, "sample_lake"), 1
-        args.methods = args.methods or "kit_feed_latency,duckdb_floor,duckdb_load_cdf,fasttrack,polars_feed"
+        args.methods = args.methods or "kit_feed_latency,duckdb_floor,duckdb_load_cdf,fasttrack,polars_feed" + (
+            ",spark_feed_latency" if spark_available() else "")
     if args.lake or args.scale:
         lake = args.lake or build_scale(args.scale)
         methods = args.methods.split(",") if args.methods else LAKE_METHODS

@@ -111,6 +111,46 @@ def kit_throughput(lake: str, table: str):
     return [int(row["peak_day_events"]), int(row["peak_5min_events"]), row["pattern"]]
 
 
+def _spark_lake(lake: str):
+    import kit
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    return kit.open_lake(lake, engine="spark")
+
+
+def spark_start(lake: str, table: str):
+    """A local Spark session started and a lake opened on it, nothing read: what every
+    ``spark_*`` method pays before its first query (subtract it for the per-row cost)."""
+    _spark_lake(lake)
+    return "started"
+
+
+def spark_latency(lake: str, table: str):
+    """``kit_latency`` on the Spark engine (a local session: ``local[*]``)."""
+    import kit
+
+    df = kit.sync_latency(_spark_lake(lake), table, by="day")
+    df = df[df["changes"] > 0]
+    return _round(zip(df["period"].dt.strftime("%Y-%m-%d"), df["changes"], df["p50_s"], df["p95_s"], df["max_s"]))
+
+
+def spark_feed_latency(lake: str, table: str):
+    """``kit_feed_latency`` on the Spark engine."""
+    import kit
+
+    df = kit.sync_latency(_spark_lake(lake), table, by="day", methods="change_feed")
+    df = df[df["changes"] > 0]
+    return _round(zip(df["period"].dt.strftime("%Y-%m-%d"), df["changes"], df["p50_s"], df["p95_s"], df["max_s"]))
+
+
+def spark_volume(lake: str, table: str):
+    """``kit_volume`` on the Spark engine."""
+    import kit
+
+    df = kit.change_volume(_spark_lake(lake), table, by="day")
+    return [[str(p)[:10], int(c), int(u), int(d)] for p, c, u, d in zip(df["period"], df["creates"], df["updates"], df["deletes"])]
+
+
 def kit_report(lake: str, table: str):
     import kit.report
 
@@ -312,6 +352,8 @@ QUESTION = {
     "kit_latency": "latency", "kit_feed_latency": "feed_latency", "duckdb_floor": "feed_latency",
     "duckdb_load_cdf": "feed_latency", "fasttrack": "feed_latency", "polars_feed": "feed_latency",
     "kit_tables": "tables", "deltalake_tables": "tables",
+    "spark_latency": "latency", "spark_feed_latency": "feed_latency", "kit_volume": "volume",
+    "spark_volume": "volume",
 }
 
 

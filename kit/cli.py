@@ -117,6 +117,12 @@ def _parser() -> argparse.ArgumentParser:
     def lake(sp):
         sp.add_argument("lake", nargs="?", default=None, metavar="LAKE",
                         help="lake folder or abfss:// URI (default: the bundled sample lake, with a note saying so)")
+        engine(sp)
+
+    def engine(sp):
+        sp.add_argument("--engine", choices=("duckdb", "spark"), default=None,
+                        help="where the SQL runs: duckdb (embedded) or spark (the active or a local "
+                        "SparkSession; needs pyspark and Java) (default: KIT_ENGINE, else duckdb)")
 
     def output(sp):
         sp.add_argument("--format", choices=("table", "csv", "json"), default="table",
@@ -194,6 +200,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", default="report.html", metavar="FILE",
                    help="the HTML file to write (default: %(default)s)")
     store(r)
+    engine(r)
     return p
 
 
@@ -347,7 +354,8 @@ def run(argv: list[str]) -> int:
         location = DEFAULT_LAKE
         print(f"note: no LAKE given: this is the bundled sample lake ({DEFAULT_LAKE}), not your data; "
               f"pass your lake's folder or URI: python -m kit {args.command} LAKE", file=sys.stderr)
-    lake = open_lake(location, store=getattr(args, "store", None))  # credentials: AZURE_* environment variables
+    lake = open_lake(location, store=getattr(args, "store", None),
+                     engine=getattr(args, "engine", None))  # credentials: AZURE_* environment variables
     if args.command == "collect":
         if lake.store is None:
             raise KitError("collect needs --store FILE (or KIT_STORE): the DuckDB file to record first landings in, "

@@ -47,7 +47,7 @@ TABLE_COLUMNS = (
 
 
 def open_lake(location, *, storage_options: dict[str, str] | None = None, store=None,
-              cache_changes: bool = False) -> "Lake":
+              cache_changes: bool = False, engine: str | None = None, spark=None) -> "Lake":
     """Open a lake: a local folder or an Azure storage / OneLake URI.
 
     Finds every table (Synapse Link Delta, Fabric Link, a folder of Delta tables, or a single
@@ -77,22 +77,47 @@ def open_lake(location, *, storage_options: dict[str, str] | None = None, store=
     DuckDB reads only the columns and rows the query needs: faster for one analysis, and
     less memory; True pays off only when many analyses run on the same large tables (or use
     ``with lake.sharing_changes():`` around them, as the report does).
+
+    ``engine``: where the SQL runs: ``"duckdb"`` (embedded, the default) or ``"spark"`` (the
+    changes and every analysis' aggregation on a SparkSession: ``spark``, else the active
+    session, else a local one the kit starts; results are the same pandas frames). None: the
+    ``KIT_ENGINE`` environment variable, else ``"duckdb"``. Passing ``spark`` alone chooses
+    Spark. See ``kit.engines.spark`` and docs/DESIGN.md.
     """
-    return Lake(location, storage_options=storage_options, store=store, cache_changes=cache_changes)
+    return Lake(location, storage_options=storage_options, store=store, cache_changes=cache_changes, engine=engine,
+                spark=spark)
+
+
+def _engine(engine: str | None, spark):
+    """The engine ``open_lake`` asked for (module docstring of ``kit.engines``)."""
+    import os
+
+    if engine is None:
+        engine = "spark" if spark is not None else (os.environ.get("KIT_ENGINE") or "duckdb")
+    engine = str(engine).strip().lower()
+    if engine == "duckdb":
+        if spark is not None:
+            raise KitError("spark= was given with engine='duckdb': pass engine='spark' to run on that session.")
+        return DuckDBEngine()
+    if engine == "spark":
+        from .engines.spark import SparkEngine
+
+        return SparkEngine(spark)
+    raise KitError(f"engine={engine!r}: use 'duckdb' (embedded, the default) or 'spark'.")
 
 
 class Lake:
     """An opened lake. Index it by table name to get the table's ``DeltaSource``."""
 
     def __init__(self, location, *, storage_options: dict[str, str] | None = None, store=None,
-                 cache_changes: bool = False):
+                 cache_changes: bool = False, engine: str | None = None, spark=None):
         if storage_options is None and "://" in str(location):
             storage_options = storage_options_from_env()
         self.storage = Storage(str(location), storage_options)
         self.location = self.storage.location
         self.store = None if store is None else Store(
             store, None if self.storage.remote else self.location, self.storage.display if self.storage.remote else None)
-        self.engine = DuckDBEngine()
+        self.engine = _engine(engine, spark)
         self._con = self.engine.connection
         self._cache_changes = cache_changes
         self._generation = 0
@@ -103,6 +128,8 @@ class Lake:
         its first use)."""
         found = discover(self.storage)
         self._sources = {t.name: DeltaSource(t, self.storage) for t in found.tables}
+        for source in self._sources.values():
+            source.engine = self.engine.name
         self._duplicates = found.duplicates
         self._registered: set[str] = set()
         self._changes_tables: dict[str, str] = {}
@@ -501,8 +528,24 @@ class Lake:
         name = self[table].name
         if name not in self._stored:
             rows = f"__kit_stored_{self._generation}_{len(self._stored)}"
-            self._stored[name] = self.store.read_table(self._con, name, rows)
+            found = self.store.read_table(self._store_con, name, rows)
+            if found is not None and self._store_con is not self._con:
+                # Another engine (Spark): the store is a file on this machine, its rows go to
+                # the engine once per pinned table.
+                self.engine.register(rows, self._store_con.sql(f"select * from {quote(rows)}").to_arrow_table())
+                self._store_con.execute(f"drop table if exists {quote(rows)}")
+            self._stored[name] = found
         return self._stored[name]
+
+    @property
+    def _store_con(self):
+        """The DuckDB connection the store is read and written through: the lake's own on the
+        DuckDB engine, else one of its own (the store is a DuckDB file)."""
+        if self.engine.name == "duckdb":
+            return self._con
+        if getattr(self, "_store_engine", None) is None:
+            self._store_engine = DuckDBEngine()
+        return self._store_engine.connection
 
     def coverage(self, table: str) -> Coverage:
         """Which method ``changes()`` uses for the table, from when it is exact, and since when
@@ -564,13 +607,17 @@ class Lake:
         source = self[name]
         scratch = f"__kit_increment_{self._generation}"
         for _attempt in range(20):
-            known = self.store.read_state(self._con, name)
+            known = self.store.read_state(self._store_con, name)
             expected = None if known is None else (known.table_id, known.version)
             try:
                 inc = source.increment(self._con, None if known is None else known.version,
                                        None if known is None else known.table_id)
-                if inc.sql is not None:
+                if inc.sql is not None and self._store_con is self._con:
                     self._con.execute(f"create or replace temp table {quote(scratch)} as {inc.sql}")
+                elif inc.sql is not None:  # computed on the engine, merged on this machine
+                    self._store_con.register(scratch + "_rows", self.engine.sql(inc.sql).arrow())
+                    self._store_con.execute(f"create or replace temp table {quote(scratch)} as select * from {quote(scratch + '_rows')}")
+                    self._store_con.unregister(scratch + "_rows")
             except duckdb.Error as exc:
                 raise translate_error(source.name, exc, self.storage.secrets()) from None
             try:
@@ -579,9 +626,9 @@ class Lake:
                     note = "no change data feed and no add-file diff: nothing exact to collect (only the snapshot)"
                     return {"table": name, "from_version": None, "to_version": source.version, "changes_added": 0,
                             "landings_added": 0, "commits_lost": None, "method": "snapshot", "note": note}
-                done = self.store.merge(self._con, name, inc, scratch, expected, datetime.now(timezone.utc))
+                done = self.store.merge(self._store_con, name, inc, scratch, expected, datetime.now(timezone.utc))
             finally:
-                self._con.execute(f"drop table if exists {quote(scratch)}")
+                self._store_con.execute(f"drop table if exists {quote(scratch)}")
             if done is not None:
                 break
         else:

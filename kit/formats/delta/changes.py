@@ -295,6 +295,10 @@ def _files_view(con, source: DeltaSource, files: list[PlannedFile], tag: str, co
     ``is_delete``, ``modifiedon``, ``sink_created``, ``sink_modified``. Only the columns a query
     uses are read. A column no planned file holds (added, never written) is NULL; a partition
     column comes from the plan's partition values."""
+    if files and getattr(con, "name", None) == "spark":
+        from .spark import files_view
+
+        return files_view(con, source, files, tag, columns, _cast, _deleted_expr)
     key = abs(hash((source.uri, source.version, tag)))
     name, files_table = f"__kit_{tag}_{key}", f"__kit_{tag}_files_{key}"
     if not files:  # the window holds no change (compactions only)

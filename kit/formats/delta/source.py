@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlparse
 import pyarrow as pa
 
 from ...engines.sql import literal, quote
-from ...errors import UnreadableTableError
+from ...errors import KitError, UnreadableTableError
 from ...storage import Storage
 from ..discovery import TableLocation
 from .errors import broken_checkpoint, percent_in_path, translate_error
@@ -58,6 +58,10 @@ _PARQUET_FEATURES = {"timestampNtz", "vacuumProtocolCheck", "domainMetadata", "r
 
 class DeltaSource:
     """One Delta table of a lake, opened lazily."""
+
+    #: The engine that reads it (``duckdb`` or ``spark``): the lake sets it. Spark reads remote
+    #: files itself (through the cluster's own storage connector).
+    engine = "duckdb"
 
     def __init__(self, location: TableLocation, storage: Storage):
         self.location = location
@@ -244,7 +248,20 @@ class DeltaSource:
 
     # -- DuckDB registration ------------------------------------------------------------------
     def register(self, con, view: str) -> None:
-        """Create (or replace) the DuckDB view ``view`` over this table's latest snapshot."""
+        """Create (or replace) the engine view ``view`` over this table's latest snapshot
+        (``con``: a DuckDB connection, or the Spark engine: ``formats.delta.spark``)."""
+        if getattr(con, "name", None) == "spark":
+            from .spark import register
+
+            try:
+                self.check_readable()
+                self.check_files_exist()
+                register(self, con, view)
+            except KitError:
+                raise
+            except Exception as exc:
+                raise self._fail(exc) from None
+            return
         try:
             path = self.read_path
             # A missing file is reported here, by name, rather than as a library error in the
@@ -414,8 +431,9 @@ class DeltaSource:
     @property
     def reads_files(self) -> bool:
         """True when the engine reads the planned data files itself: a local table whose
-        files hold the columns under their logical names (no column mapping)."""
-        return not self.storage.remote and not self.column_mapping
+        files hold the columns under their logical names (no column mapping). Spark reads
+        remote files itself too."""
+        return (not self.storage.remote or self.engine == "spark") and not self.column_mapping
 
     def history(self):
         """One row per commit; see ``Lake.history`` for the columns."""
