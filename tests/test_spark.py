@@ -3,9 +3,8 @@ sample lake, the Fabric layout, a table without a change feed (add-file diff) an
 deletion vectors (with and without the feed). One local Spark session for the whole run
 (``conftest.spark``); never a mock.
 
-Equality is exact for every column but floats, which may differ in the last bit (a relative
-1e-12): DuckDB interpolates a quantile as ``lo + (hi - lo) * d``, Spark's ``percentile`` as
-``(1 - d) * lo + d * hi``; both are exact linear interpolation between the same two values.
+Equality is exact, floats bit for bit: quantiles are interpolated on Spark as DuckDB does
+(``kit.engines.spark_sql._quantile``).
 """
 
 import os
@@ -100,7 +99,7 @@ def assert_same(location, spark, names=None, store=None):
                 differ.append(f"{name}: {expected!r} != {got!r}")
             continue
         try:
-            pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12, atol=0)
+            pd.testing.assert_frame_equal(got, expected, check_exact=True)
         except AssertionError as exc:
             differ.append(f"{name}: {exc}")
     assert not differ, "\n\n".join(differ)

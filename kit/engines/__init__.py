@@ -1,1 +1,1 @@
-"""Where the SQL runs: DuckDB embedded (the default)."""
+"""Where the SQL runs: DuckDB embedded (the default), or Apache Spark (``engines.spark``)."""

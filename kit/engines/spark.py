@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 import re
 import threading
+import warnings
+from contextlib import contextmanager
 
 from ..errors import KitError
 
@@ -48,6 +50,16 @@ _lock = threading.Lock()
 _QUALIFY_COLUMN = "_w"
 
 
+@contextmanager
+def _quiet():
+    """pyspark 4.3 warns on each pandas conversion that it does not fully support pandas 3: the
+    kit converts through Arrow only, and that warning would otherwise land in every notebook
+    and report run on Spark (and in none on DuckDB)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+        yield
+
+
 def _pyspark():
     try:
         import pyspark  # noqa: F401
@@ -64,6 +76,11 @@ def _pyspark():
 def session(spark=None):
     """The SparkSession to run on: ``spark``, else the active session, else a local one
     started now (loopback only). Raises KitError when pyspark or Java is missing."""
+    with _quiet():
+        return _session(spark)
+
+
+def _session(spark):
     SparkSession = _pyspark()
     if spark is None:
         spark = SparkSession.getActiveSession()
@@ -112,7 +129,8 @@ class SparkRelation:
 
     def arrow(self):
         """The result as a pyarrow Table (collected on the driver)."""
-        return self.frame.toArrow()
+        with _quiet():
+            return self.frame.toArrow()
 
     def _duck(self):
         import duckdb
@@ -187,7 +205,8 @@ class SparkEngine:
             raise KitError("SQL parameters are not supported on the Spark engine: put the values in the SQL text.")
         from .spark_sql import to_spark
 
-        frame = self.spark.sql(to_spark(query))
+        with _quiet():
+            frame = self.spark.sql(to_spark(query))
         if _QUALIFY_COLUMN in frame.columns and not re.search(rf"\b{_QUALIFY_COLUMN}\b", query):
             # Spark has no QUALIFY: sqlglot filters on a window column of its own, which a
             # ``select *`` over the filtered rows would otherwise return.
@@ -238,7 +257,8 @@ class SparkEngine:
             )
         if not isinstance(data, pa.Table):
             data = pa.Table.from_pandas(data, preserve_index=False)
-        self.view(name, self.spark.createDataFrame(data))
+        with _quiet():
+            self.view(name, self.spark.createDataFrame(data))
 
     def scratch(self):
         """A DuckDB engine for the small frames the kit computed on the driver (scores over an

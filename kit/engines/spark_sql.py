@@ -15,8 +15,9 @@ DuckDB                             Spark
 ``epoch(t)`` (seconds, DOUBLE)     ``unix_micros(t) / 1e6`` (sqlglot: ``unix_timestamp``,
                                    whole seconds); ``epoch(a - b)`` of an interval:
                                    ``(unix_micros(a) - unix_micros(b)) / 1e6``
-``quantile_cont(x, q)``            ``percentile(x, q)``: exact, linear interpolation
-``median(x)``                      ``percentile(x, 0.5)``
+``quantile_cont(x, q)``            the sorted values' two closest ranks, interpolated as
+``median(x)`` (q = 0.5)            DuckDB does, bit for bit (``_quantile``); exact, never
+                                   ``percentile_approx``
 ``isodow(t)`` (Monday 1)           ``weekday(t) + 1`` (sqlglot's spelling is off by a day)
 ``time_bucket(to_seconds(n), t)``  ``timestamp_micros`` of the epoch microseconds floored to
                                    ``n`` seconds from DuckDB's origin (2000-01-03, a Monday)
@@ -53,7 +54,7 @@ SPARK_FUNCTIONS = frozenset("""
 abs any_value array_join array_sort avg collect_set bool_and bool_or cardinality cast ceil coalesce collect_list concat
 count count_if date_add date_trunc datediff dayofweek element_at exp explode first floor greatest
 hour if ifnull last lag lead least length listagg ln log lower lpad ltrim max max_by min min_by
-named_struct nullif nvl percentile power regexp_extract regexp_replace regr_intercept regr_slope
+named_struct nullif nvl percentile power reflect array_sort collect_list element_at size regexp_extract regexp_replace regr_intercept regr_slope
 replace round row_number rtrim sequence sqrt stddev stddev_pop stddev_samp string_agg struct
 substr substring sum timestamp_micros to_timestamp trim try_cast unix_micros upper var_pop
 var_samp variance weekday year month day minute second dense_rank rank ntile percent_rank
@@ -125,10 +126,10 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return node
     if isinstance(node, exp.TimeToUnix):
         return _seconds(node.this)
-    if isinstance(node, exp.PercentileCont) and node.expression is not None:
-        return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
-    if isinstance(node, exp.Median):
-        return exp.Anonymous(this="PERCENTILE", expressions=[node.this, exp.Literal.number("0.5")])
+    if isinstance(node, exp.Filter) and isinstance(node.this, (exp.PercentileCont, exp.Median)):
+        return _quantile(node.this, node.expression.this)
+    if isinstance(node, (exp.PercentileCont, exp.Median)) and not isinstance(node.parent, exp.Filter):
+        return _quantile(node, None)
     if isinstance(node, exp.DayOfWeekIso):
         return exp.Paren(this=exp.Add(this=exp.Anonymous(this="WEEKDAY", expressions=[node.this]),
                                       expression=exp.Literal.number(1)))
@@ -137,6 +138,32 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.First) and isinstance(node.this, exp.Order):
         return _first_ordered(node)
     return node
+
+
+def _quantile(node: exp.Expression, condition: exp.Expression | None) -> exp.Expression:
+    """DuckDB's ``quantile_cont(x, q)`` (``median``: q = 0.5), optionally ``FILTER (WHERE
+    condition)``, as Spark computes the same double bit for bit: the group's values sorted
+    (``array_sort(collect_list(...))``, NULLs skipped), ``RN = (n - 1) * q``, ``lo``/``hi`` the
+    values at ``floor``/``ceil(RN)``, and DuckDB's interpolation ``lo * (1 - d) + hi * d`` with
+    ``d = RN - floor(RN)``, which DuckDB's build computes as one fused multiply-add
+    (``fma(lo, 1 - d, hi * d)``: ``java.lang.Math.fma`` here). Spark's ``percentile`` is exact
+    too, but interpolates as ``(ceil - RN) * lo + (RN - floor) * hi``: the last bit differs."""
+    if isinstance(node, exp.Median):
+        value, q = node.this, "0.5"
+    else:
+        if node.expression is None:
+            raise KitError(f"quantile_cont without a fraction has no Spark spelling: {node.sql('duckdb')}")
+        value, q = node.this, node.expression.sql("spark")
+    x = value.sql("spark")
+    where = f" FILTER (WHERE {condition.sql('spark')})" if condition is not None else ""
+    s = f"ARRAY_SORT(COLLECT_LIST(CAST({x} AS DOUBLE)){where})"
+    rn = f"(CAST(SIZE({s}) - 1 AS DOUBLE) * CAST({q} AS DOUBLE))"
+    lo = f"ELEMENT_AT({s}, CAST(FLOOR({rn}) AS INT) + 1)"
+    hi = f"ELEMENT_AT({s}, CAST(CEIL({rn}) AS INT) + 1)"
+    d = f"({rn} - FLOOR({rn}))"
+    text = (f"CASE WHEN SIZE({s}) = 0 THEN CAST(NULL AS DOUBLE) WHEN FLOOR({rn}) = CEIL({rn}) THEN {lo} "
+            f"ELSE CAST(REFLECT('java.lang.Math', 'fma', {lo}, 1.0D - {d}, {hi} * {d}) AS DOUBLE) END")
+    return sqlglot.parse_one(text, read="spark")
 
 
 def _time_bucket(node: exp.DateBin) -> exp.Expression:
