@@ -85,7 +85,7 @@ def run_all(lake, names=None) -> dict:
     return out
 
 
-def assert_same(location, spark, names=None, store=None):
+def assert_same(location, spark, names=None, store=None, rtol=None):
     duck = run_all(kit.open_lake(location, store=store), names)
     lake = kit.open_lake(location, engine="spark", spark=spark, store=store)
     assert lake.engine.name == "spark"
@@ -99,7 +99,10 @@ def assert_same(location, spark, names=None, store=None):
                 differ.append(f"{name}: {expected!r} != {got!r}")
             continue
         try:
-            pd.testing.assert_frame_equal(got, expected, check_exact=True)
+            if rtol is None:
+                pd.testing.assert_frame_equal(got, expected, check_exact=True)
+            else:
+                pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=rtol, atol=0)
         except AssertionError as exc:
             differ.append(f"{name}: {exc}")
     assert not differ, "\n\n".join(differ)
@@ -168,8 +171,10 @@ def test_engine_choice(spark, monkeypatch):
 def test_sample_lake_with_its_store(spark):
     """The store (a DuckDB file on the driver) under the Spark engine: its rows go to the
     session once per table, and every analysis gives the DuckDB engine's 28 exact days."""
+    # throughput's days_to_limit is a least-squares fit over the 28 exact days: the two engines
+    # sum its terms in another order, so it may differ in the last bits (a relative 1e-13).
     assert_same(SAMPLE, spark, ["sync_latency", "change_volume", "throughput", "changes"],
-                store=os.path.join(ROOT, "sample_store.duckdb"))
+                store=os.path.join(ROOT, "sample_store.duckdb"), rtol=1e-12)
 
 
 def test_collect_on_spark_records_what_duckdb_records(spark, tmp_path):
