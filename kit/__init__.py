@@ -13,6 +13,8 @@ from .errors import (
     SkippedTableWarning,
     LakeNotFoundError,
     NotDataverseTableError,
+    StoreBusyError,
+    StoreError,
     TableNotFoundError,
     UnreadableTableError,
 )
@@ -40,6 +42,8 @@ __all__ = [
     "Lake",
     "LakeNotFoundError",
     "NotDataverseTableError",
+    "StoreBusyError",
+    "StoreError",
     "TableNotFoundError",
     "UnreadableTableError",
     "open_lake",
