@@ -622,7 +622,6 @@ class Lake:
                 raise translate_error(source.name, exc, self.storage.secrets()) from None
             try:
                 if inc.method is None and known is None:
-                    done = {"changes_added": 0, "landings_added": 0}
                     note = "no change data feed and no add-file diff: nothing exact to collect (only the snapshot)"
                     return {"table": name, "from_version": None, "to_version": source.version, "changes_added": 0,
                             "landings_added": 0, "commits_lost": None, "method": "snapshot", "note": note}
