@@ -298,7 +298,7 @@ def _files_view(con, source: DeltaSource, files: list[PlannedFile], tag: str, co
     if files and getattr(con, "name", None) == "spark":
         from .spark import files_view
 
-        return files_view(con, source, files, tag, columns, _cast, _deleted_expr)
+        return files_view(con, source, files, tag, columns, planned_rows_view_sql)
     key = abs(hash((source.uri, source.version, tag)))
     name, files_table = f"__kit_{tag}_{key}", f"__kit_{tag}_files_{key}"
     if not files:  # the window holds no change (compactions only)
@@ -326,6 +326,16 @@ def _files_view(con, source: DeltaSource, files: list[PlannedFile], tag: str, co
     # (annotation, activitymimeattachment).
     scan = f"read_parquet({file_list}, union_by_name = true, hive_partitioning = false, filename = '__kit_file')"
     present = {r[0].lower(): r[0] for r in con.execute(f"describe select * from {scan}").fetchall()}
+    con.execute(planned_rows_view_sql(name, source, columns, wanted_parts, present, scan, files_table, "filename"))
+    return name
+
+
+def planned_rows_view_sql(name: str, source: DeltaSource, columns: dict, wanted_parts: dict, present: dict,
+                          data: str, files_table: str, file_column: str) -> str:
+    """The statement creating ``name``: the rows of ``data`` (the planned files' scan, with a
+    ``__kit_file`` column) joined to ``files_table`` (one row per file: its commit, kind and
+    partition values) on ``file_column``, as the columns ``_files_view`` promises. ``present``:
+    the data's columns by lower-case name. One spelling for every engine."""
     types = {f["name"]: sql_type(f["type"]) for f in source.schema_fields}
     e = {}
     for k, col in columns.items():
@@ -336,7 +346,7 @@ def _files_view(con, source: DeltaSource, files: list[PlannedFile], tag: str, co
         else:
             e[k] = None
     change_type = "coalesce(d._change_type, h.file_change)" if "_change_type" in present else "h.file_change"
-    con.execute(f"""create or replace view {quote(name)} as
+    return f"""create or replace view {quote(name)} as
         select {_cast(e.get('id'), 'VARCHAR')} AS id,
                {_cast(e.get('vn'), 'BIGINT')} AS versionnumber,
                {change_type} AS change_type,
@@ -345,8 +355,7 @@ def _files_view(con, source: DeltaSource, files: list[PlannedFile], tag: str, co
                {_cast(e.get('modified'), 'TIMESTAMPTZ')} AS modifiedon,
                {_cast(e.get('sink_created'), 'TIMESTAMPTZ')} AS sink_created,
                {_cast(e.get('sink_modified'), 'TIMESTAMPTZ')} AS sink_modified
-        from {scan} d join {quote(files_table)} h on d.__kit_file = h.filename""")
-    return name
+        from {data} d join {quote(files_table)} h on d.__kit_file = h.{quote(file_column)}"""
 
 
 def _cast(expr: str | None, typ: str) -> str:

@@ -130,11 +130,11 @@ def _deleted_rows(source) -> pa.Table:
     return pa.table({"__kit_file": pa.array(files, pa.string()), "__kit_row": pa.array(rows, pa.int64())})
 
 
-def files_view(engine, source, files, tag: str, columns: dict, cast, deleted_expr) -> str:
+def files_view(engine, source, files, tag: str, columns: dict, view_sql) -> str:
     """The Spark twin of ``changes._files_view``: a view over the planned ``files`` with
     ``id``, ``versionnumber``, ``change_type``, ``commit_version``, ``commit_time``,
     ``is_delete``, ``modifiedon``, ``sink_created``, ``sink_modified``; returns its name.
-    ``cast`` and ``deleted_expr`` are that module's SQL helpers (one spelling for both engines)."""
+    ``view_sql`` is that module's ``planned_rows_view_sql`` (one spelling for both engines)."""
     _refuse_column_mapping(source)
     name, data_view, files_table = _names(engine, tag, source)
     parts = {p.lower() for p in source.partition_columns}
@@ -152,24 +152,5 @@ def files_view(engine, source, files, tag: str, columns: dict, cast, deleted_exp
     frame = _read(engine, source, uris, change_type=any(f.kind == "cdc" for f in files))
     engine.view(data_view, frame)
     present = {c.lower(): c for c in frame.columns}
-    types = {f["name"]: sql_type(f["type"]) for f in source.schema_fields}
-    e = {}
-    for k, col in columns.items():
-        if col and k in wanted_parts:
-            e[k] = f"CAST(h.{quote('pv_' + k)} AS {types.get(col) or 'VARCHAR'})"
-        elif col and col.lower() in present:
-            e[k] = f"d.{quote(present[col.lower()])}"
-        else:
-            e[k] = None
-    change_type = "coalesce(d._change_type, h.file_change)" if "_change_type" in present else "h.file_change"
-    engine.execute(f"""create or replace view {quote(name)} as
-        select {cast(e.get('id'), 'VARCHAR')} AS id,
-               {cast(e.get('vn'), 'BIGINT')} AS versionnumber,
-               {change_type} AS change_type,
-               h.commit_version, h.commit_time,
-               {deleted_expr(e.get('isdelete'))} AS is_delete,
-               {cast(e.get('modified'), 'TIMESTAMPTZ')} AS modifiedon,
-               {cast(e.get('sink_created'), 'TIMESTAMPTZ')} AS sink_created,
-               {cast(e.get('sink_modified'), 'TIMESTAMPTZ')} AS sink_modified
-        from {quote(data_view)} d join {quote(files_table)} h on d.__kit_file = h.__kit_file""")
+    engine.execute(view_sql(name, source, columns, wanted_parts, present, quote(data_view), files_table, "__kit_file"))
     return name
